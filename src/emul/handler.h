@@ -1,0 +1,70 @@
+/* The declarative handler table. A feature (a virtual-kernel subsystem, or the
+ * test set) lists the calls it claims as struct emul_handler entries by name;
+ * emul_table_build() resolves them to numbers per ABI once, and the filter
+ * compiler and the dispatcher both read the one resulting table. */
+#ifndef UMLD_EMUL_HANDLER_H
+#define UMLD_EMUL_HANDLER_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "emul/request.h"
+#include "emul/syscalls.h"
+
+struct emul_handler;
+
+/* What a handler may use: the instance's virtual kernel state (grows with
+ * each subsystem) and the caller. */
+struct emul_ctx {
+	void *state;
+};
+
+typedef struct verdict (*emul_enter_fn)(struct emul_ctx *ctx, const struct sc_request *req);
+
+/* Which ABIs an entry claims the call in. */
+#define EMUL_ABI_64 (1u << ABI_X86_64)
+#define EMUL_ABI_32 (1u << ABI_I386)
+#define EMUL_ABI_BOTH (EMUL_ABI_64 | EMUL_ABI_32)
+
+struct emul_handler {
+	const char *name; /* as in syscalls.list */
+	unsigned abis;    /* EMUL_ABI_*: 0 means both */
+	emul_enter_fn enter;
+};
+
+struct emul_feature {
+	const char *name;
+	const struct emul_handler *handlers;
+	size_t count;
+};
+
+/* Number-to-handler, per ABI. An empty table claims nothing. */
+struct emul_table {
+	const struct emul_handler *by_nr[ABI_COUNT][SC_NR_LIMIT];
+	unsigned claimed;
+};
+
+void emul_table_init(struct emul_table *t);
+/* Adds every handler of f; fails on an unknown name or a call claimed twice. */
+int emul_table_add(struct emul_table *t, const struct emul_feature *f, struct umld_err *err);
+
+static inline const struct emul_handler *emul_table_get(const struct emul_table *t,
+							 enum umld_abi abi, long nr)
+{
+	if ((unsigned)abi >= ABI_COUNT || nr < 0 || nr >= SC_NR_LIMIT)
+		return NULL;
+	return t->by_nr[abi][nr];
+}
+
+/* Runs the handler for req, or PASS when none claims it. */
+struct verdict emul_dispatch(const struct emul_table *t, struct emul_ctx *ctx,
+			     const struct sc_request *req);
+
+/* The test-only handler set: getppid answers 4242 and uname answers a fixed
+ * utsname (nodename "umld-test"), in both ABIs. `umld run --test-handlers`
+ * and `umld bench` use it, so the emulation paths work with no subsystem. */
+extern const struct emul_feature emul_feature_testing;
+#define EMUL_TEST_PPID 4242
+#define EMUL_TEST_NODENAME "umld-test"
+
+#endif

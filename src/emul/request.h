@@ -1,0 +1,72 @@
+/* The interface between sysemu/ (which stops guests and applies results) and
+ * emul/ (which decides): one decoded system call, and the typed verdict a
+ * handler returns for it. */
+#ifndef UMLD_EMUL_REQUEST_H
+#define UMLD_EMUL_REQUEST_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "emul/syscalls.h"
+
+/* How the call reached the monitor; decides what a verdict costs to apply. */
+enum sc_path {
+	SC_PATH_SYSEMU,  /* PTRACE_SYSEMU entry stop: the kernel skips the call */
+	SC_PATH_TRACE,   /* seccomp RET_TRACE or PTRACE_SYSCALL entry: the kernel runs it */
+	SC_PATH_NOTIFY,  /* seccomp user notification: the guest waits for an answer */
+};
+
+struct sc_request {
+	pid_t tid;                 /* host thread id of the caller */
+	pid_t tgid;                /* host process id of the caller */
+	enum umld_abi abi;
+	long nr;
+	uint64_t args[SC_ARGS_MAX];
+	uint64_t ip;               /* instruction pointer after the syscall instruction */
+	enum sc_path path;
+	const struct sc_info *info; /* NULL for numbers the table does not know */
+};
+
+enum verdict_kind {
+	VERDICT_PASS = 0, /* run on the host unchanged */
+	VERDICT_REWRITE,  /* run on the host with the arguments in .args */
+	VERDICT_RETURN,   /* do not run; the call returns .value */
+	VERDICT_DENY,     /* do not run; the call fails with .error */
+	VERDICT_KILL,     /* kill the calling process */
+};
+
+struct verdict {
+	enum verdict_kind kind;
+	int64_t value;              /* VERDICT_RETURN */
+	int error;                  /* VERDICT_DENY: a positive errno */
+	uint64_t args[SC_ARGS_MAX]; /* VERDICT_REWRITE: every argument, changed or not */
+};
+
+static inline struct verdict verdict_pass(void)
+{
+	return (struct verdict){ .kind = VERDICT_PASS };
+}
+
+static inline struct verdict verdict_return(int64_t value)
+{
+	return (struct verdict){ .kind = VERDICT_RETURN, .value = value };
+}
+
+static inline struct verdict verdict_deny(int error)
+{
+	return (struct verdict){ .kind = VERDICT_DENY, .error = error };
+}
+
+static inline struct verdict verdict_kill(void)
+{
+	return (struct verdict){ .kind = VERDICT_KILL };
+}
+
+/* The value the guest sees in its return register for a verdict that does
+ * not run the call. */
+static inline int64_t verdict_result(const struct verdict *v)
+{
+	return v->kind == VERDICT_DENY ? -(int64_t)v->error : v->value;
+}
+
+#endif

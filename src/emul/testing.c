@@ -1,0 +1,45 @@
+/* The test-only handler set: fixed answers that exercise each emulation path
+ * (a plain return value, and a result written into guest memory) before any
+ * virtual-kernel subsystem exists. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "common/util.h"
+#include "emul/handler.h"
+#include "sysemu/mem.h"
+
+static struct verdict test_getppid(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	return verdict_return(EMUL_TEST_PPID);
+}
+
+static struct verdict test_uname(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	struct utsname u;
+	int r;
+
+	/* the i386 newuname and x86_64 uname share the 6 x 65 byte layout */
+	memset(&u, 0, sizeof(u));
+	strcpy(u.sysname, "Linux");
+	strcpy(u.nodename, EMUL_TEST_NODENAME);
+	strcpy(u.release, "6.0.0-umld");
+	strcpy(u.version, "#1 umld test handlers");
+	strcpy(u.machine, req->abi == ABI_I386 ? "i686" : "x86_64");
+	strcpy(u.domainname, "(none)");
+	r = guest_write(req->tid, req->args[0], &u, sizeof(u));
+	return r < 0 ? verdict_deny(-r) : verdict_return(0);
+}
+
+static const struct emul_handler testing_handlers[] = {
+	{ .name = "getppid", .enter = test_getppid },
+	{ .name = "uname", .enter = test_uname },
+};
+
+const struct emul_feature emul_feature_testing = {
+	.name = "testing",
+	.handlers = testing_handlers,
+	.count = ARRAY_SIZE(testing_handlers),
+};

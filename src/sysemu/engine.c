@@ -1,0 +1,185 @@
+/* Decoding a stop into one request, dispatching it, and applying the verdict.
+ *
+ * Two kinds of entry stop differ in what the kernel does next:
+ * - "executing" (seccomp RET_TRACE, or a PTRACE_SYSCALL entry): the call runs
+ *   when resumed unless its number is set to -1;
+ * - "skipping" (PTRACE_SYSEMU): the call never runs; passing it means
+ *   re-executing it (see enum task_sysemu). */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "sysemu/engine.h"
+#include "sysemu/regs.h"
+
+const char *intercept_mode_name(enum intercept_mode m)
+{
+	return m == INTERCEPT_SYSEMU ? "sysemu" : "seccomp";
+}
+
+int intercept_mode_parse(const char *s, enum intercept_mode *out)
+{
+	if (strcmp(s, "seccomp") == 0)
+		*out = INTERCEPT_SECCOMP;
+	else if (strcmp(s, "sysemu") == 0)
+		*out = INTERCEPT_SYSEMU;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+enum resume_how engine_resume_how(const struct engine *e, const struct task *t)
+{
+	if (e->mode == INTERCEPT_SECCOMP)
+		return RESUME_CONT;
+	switch (t->sysemu) {
+	case SYSEMU_SKIPPED_EXIT:
+	case SYSEMU_REEXEC_ENTRY:
+		return RESUME_SYSCALL;
+	case SYSEMU_IDLE:
+	default:
+		return RESUME_SYSEMU;
+	}
+}
+
+static enum resume_how kill_caller(const struct sc_request *req)
+{
+	glog_warn(req->tid, "killed by verdict at %s", req->info ? req->info->name : "?");
+	/* kill() of a thread id signals its whole thread group */
+	kill(req->tid, SIGKILL);
+	return RESUME_NONE;
+}
+
+/* Applies v at an executing entry stop: the kernel runs the call next. */
+static int apply_executing(struct engine *e, const struct sc_request *req, const struct verdict *v)
+{
+	umld_regs regs;
+	int r;
+
+	switch (v->kind) {
+	case VERDICT_PASS:
+		e->stats.passed++;
+		return 0;
+	case VERDICT_REWRITE:
+		e->stats.passed++;
+		r = regs_get(req->tid, &regs);
+		if (r < 0)
+			return r;
+		regs_set_args(&regs, req->abi, v->args);
+		return regs_set(req->tid, &regs);
+	case VERDICT_RETURN:
+	case VERDICT_DENY:
+		e->stats.handled++;
+		return regs_skip_call(req->tid, verdict_result(v));
+	case VERDICT_KILL:
+		break;
+	}
+	return 0;
+}
+
+enum resume_how engine_seccomp_stop(struct engine *e, struct task *t)
+{
+	struct sc_request req = { .path = SC_PATH_TRACE };
+	struct verdict v;
+	int op;
+
+	e->stats.stops++;
+	op = regs_decode_stop(t->tid, &req);
+	if (op != SC_STOP_SECCOMP) {
+		if (op < 0 && op != -ESRCH)
+			glog_warn(t->tid, "cannot decode seccomp stop: %s", strerror(-op));
+		return engine_resume_how(e, t);
+	}
+	v = emul_dispatch(e->table, &e->ctx, &req);
+	if (v.kind == VERDICT_KILL)
+		return kill_caller(&req);
+	if (apply_executing(e, &req, &v) < 0)
+		glog_debug(t->tid, "applying the verdict for %ld failed (task gone?)", req.nr);
+	return engine_resume_how(e, t);
+}
+
+/* A PTRACE_SYSEMU entry: the kernel will skip the call. */
+static enum resume_how sysemu_entry(struct engine *e, struct task *t, const struct sc_request *req)
+{
+	struct verdict v = emul_dispatch(e->table, &e->ctx, req);
+	umld_regs regs;
+
+	switch (v.kind) {
+	case VERDICT_RETURN:
+	case VERDICT_DENY:
+		e->stats.handled++;
+		regs_set_result(t->tid, verdict_result(&v));
+		return RESUME_SYSEMU;
+	case VERDICT_KILL:
+		return kill_caller(req);
+	case VERDICT_PASS:
+	case VERDICT_REWRITE:
+		break;
+	}
+	e->stats.passed++;
+	if (regs_get(t->tid, &regs) < 0)
+		return RESUME_SYSEMU;
+	if (v.kind == VERDICT_REWRITE)
+		regs_set_args(&regs, req->abi, v.args);
+	/* back over the syscall instruction, with the number where the
+	 * instruction expects it */
+	regs.rip -= SYSCALL_INSN_LEN;
+	regs.rax = regs.orig_rax;
+	if (regs_set(t->tid, &regs) < 0)
+		return RESUME_SYSEMU;
+	t->reexec_ip = req->ip;
+	t->reexec_nr = req->nr;
+	regs_get_args(&regs, req->abi, t->reexec_args);
+	t->sysemu = SYSEMU_SKIPPED_EXIT;
+	return RESUME_SYSCALL;
+}
+
+static int is_reexec(const struct task *t, const struct sc_request *req)
+{
+	return req->ip == t->reexec_ip && req->nr == t->reexec_nr &&
+	       memcmp(req->args, t->reexec_args, sizeof(req->args)) == 0;
+}
+
+enum resume_how engine_syscall_stop(struct engine *e, struct task *t)
+{
+	struct sc_request req = { .path = SC_PATH_SYSEMU };
+	struct verdict v;
+	int op;
+
+	e->stats.stops++;
+	if (e->mode != INTERCEPT_SYSEMU)
+		return RESUME_CONT; /* not asked for: resume as before */
+
+	if (t->sysemu == SYSEMU_SKIPPED_EXIT) {
+		/* the exit of the call we skipped: nothing else can come between */
+		t->sysemu = SYSEMU_REEXEC_ENTRY;
+		return RESUME_SYSCALL;
+	}
+	op = regs_decode_stop(t->tid, &req);
+	if (op != SC_STOP_ENTRY) {
+		/* an exit stop we did not expect, or the task is gone */
+		t->sysemu = SYSEMU_IDLE;
+		return RESUME_SYSEMU;
+	}
+	if (t->sysemu == SYSEMU_IDLE)
+		return sysemu_entry(e, t, &req);
+
+	/* SYSEMU_REEXEC_ENTRY: resuming with PTRACE_SYSEMU from this
+	 * PTRACE_SYSCALL entry runs the call (the kernel sampled its work
+	 * flags before the stop) and stops at the next call's entry. */
+	t->sysemu = SYSEMU_IDLE;
+	if (is_reexec(t, &req))
+		return RESUME_SYSEMU;
+	/* A signal handler ran first and this is its call, and it will run:
+	 * dispatch it as an executing stop. The interrupted call is retried
+	 * after the handler returns and stops again then. */
+	req.path = SC_PATH_TRACE;
+	v = emul_dispatch(e->table, &e->ctx, &req);
+	if (v.kind == VERDICT_KILL)
+		return kill_caller(&req);
+	apply_executing(e, &req, &v);
+	return RESUME_SYSEMU;
+}

@@ -1,0 +1,25 @@
+/* The seccomp filter compiler: from the handler table to a BPF program that
+ * lets every unclaimed call run in the kernel and sends claimed ones to the
+ * monitor. */
+#ifndef UMLD_SYSEMU_FILTER_H
+#define UMLD_SYSEMU_FILTER_H
+
+#include <linux/filter.h>
+
+#include "common/error.h"
+#include "emul/handler.h"
+
+struct filter_prog {
+	struct sock_filter *insns;
+	unsigned short len;
+};
+
+int filter_build(const struct emul_table *t, struct filter_prog *out, struct umld_err *err);
+void filter_free(struct filter_prog *p);
+
+/* Installs p in the calling process (async-signal-safe: for the child between
+ * fork and exec). Sets PR_SET_NO_NEW_PRIVS first when the caller lacks
+ * CAP_SYS_ADMIN. Returns 0 or -errno. */
+int filter_install(const struct filter_prog *p);
+
+#endif

@@ -1,0 +1,207 @@
+/* Starting the guest's first process. The child waits on a pipe until the
+ * monitor has seized it (PTRACE_SEIZE, so group-stop and PTRACE_LISTEN work),
+ * installs the seccomp filter, stops itself once so that the monitor sees its
+ * very first call, and executes the command. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "tracer/tracer.h"
+
+extern char **environ;
+
+static int exec_error(struct umld_err *err, const char *cmd, int e)
+{
+	int r;
+
+	if (e == ENOENT || e == ENOTDIR) {
+		r = umld_err_set(err, -e, "%s: command not found", cmd);
+		if (err)
+			err->exit_status = 127;
+	} else {
+		r = umld_err_set(err, -e, "%s: %s", cmd, strerror(e));
+		if (err)
+			err->exit_status = 126;
+	}
+	return r;
+}
+
+static int check_exec(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (access(path, X_OK) < 0)
+		return errno;
+	return 0;
+}
+
+int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err)
+{
+	const char *env_path = getenv("PATH");
+	int first_error = 0;
+
+	if (!cmd || !*cmd)
+		return exec_error(err, cmd ? cmd : "", ENOENT);
+	if (strchr(cmd, '/')) {
+		int e = check_exec(cmd);
+		if (e)
+			return exec_error(err, cmd, e);
+		if ((size_t)snprintf(path, size, "%s", cmd) >= size)
+			return exec_error(err, cmd, ENAMETOOLONG);
+		return 0;
+	}
+	if (!env_path)
+		env_path = "/usr/local/bin:/usr/bin:/bin";
+	/* like a shell: the first executable match wins; a match that exists
+	 * but cannot be executed is reported when nothing better is found */
+	for (const char *p = env_path;; ) {
+		const char *end = strchrnul(p, ':');
+		int n = (int)(end - p);
+		int e;
+
+		if (n == 0)
+			snprintf(path, size, "%s", cmd);
+		else
+			snprintf(path, size, "%.*s/%s", n, p, cmd);
+		e = check_exec(path);
+		if (e == 0)
+			return 0;
+		if (e != ENOENT && e != ENOTDIR && !first_error)
+			first_error = e;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return exec_error(err, cmd, first_error ? first_error : ENOENT);
+}
+
+/* Only async-signal-safe calls from here to exec. */
+static void child_write_error(const char *what, const char *cmd, int e)
+{
+	const char *parts[] = { "umld: ", what, cmd, ": ", strerror(e), "\n" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
+			break;
+}
+
+static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, const char *path,
+						 char *const *argv, char *const *sh_argv,
+						 const struct filter_prog *filter)
+{
+	sigset_t none;
+	char c;
+	int r;
+
+	/* If the monitor dies before seizing us, do not run unsupervised. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != monitor)
+		_exit(127);
+	if (read(sync_fd, &c, 1) != 1)
+		_exit(127);
+	close(sync_fd);
+
+	/* The monitor's own signal settings must not leak into the guest. */
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (filter) {
+		r = filter_install(filter);
+		if (r < 0) {
+			child_write_error("cannot install the seccomp filter", "", -r);
+			_exit(126);
+		}
+	}
+	/* Stop once: the monitor resumes us in its interception mode, so the
+	 * execve below is already a guest call. */
+	kill(getpid(), SIGSTOP);
+
+	execve(path, argv, environ);
+	r = errno;
+	if (r == ENOEXEC) {
+		/* like execvp: a file without a known format is a shell script */
+		execve("/bin/sh", sh_argv, environ);
+		r = errno;
+	}
+	child_write_error("", argv[0], r);
+	_exit(r == ENOENT ? 127 : 126);
+}
+
+int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
+		 struct umld_err *err)
+{
+	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+			     PTRACE_O_TRACESECCOMP;
+	cleanup_free char **sh_argv = NULL;
+	int sync[2];
+	size_t argc = 0;
+	pid_t monitor = getpid();
+	pid_t pid;
+	struct task *t;
+
+	while (o->argv[argc])
+		argc++;
+	/* prepared before fork: the child may only use async-signal-safe calls */
+	sh_argv = calloc(argc + 2, sizeof(*sh_argv));
+	if (!sh_argv)
+		return umld_err_set(err, -ENOMEM, "out of memory");
+	sh_argv[0] = (char *)"sh";
+	sh_argv[1] = (char *)path;
+	for (size_t i = 1; i < argc; i++)
+		sh_argv[i + 1] = o->argv[i];
+
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return umld_err_set(err, -errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sync[0]);
+		close(sync[1]);
+		return umld_err_set(err, -e, "fork: %s", strerror(e));
+	}
+	if (pid == 0) {
+		close(sync[1]);
+		child_main(sync[0], monitor, path, o->argv, sh_argv, o->filter);
+	}
+	close(sync[0]);
+	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) < 0) {
+		int e = errno;
+		close(sync[1]);
+		kill(pid, SIGKILL);
+		return umld_err_set(err, -e, "cannot trace the guest (PTRACE_SEIZE): %s", strerror(e));
+	}
+	t = task_get(&tr->tasks, pid);
+	if (!t) {
+		close(sync[1]);
+		kill(pid, SIGKILL);
+		return umld_err_set(err, -ENOMEM, "out of memory");
+	}
+	t->attached = true;
+	t->start_stop = true;
+	tr->first = pid;
+	if (write(sync[1], "g", 1) != 1) {
+		int e = errno;
+		close(sync[1]);
+		kill(pid, SIGKILL);
+		return umld_err_set(err, -e, "cannot start the guest: %s", strerror(e));
+	}
+	close(sync[1]);
+	return 0;
+}

@@ -1,0 +1,275 @@
+/* The stop loop. One thread (the one that seized the guest: ptrace requests
+ * must come from it) waits for every stop of every guest task and resumes
+ * each the way the kernel would have run it untraced:
+ * - auto-attached children (fork, vfork, clone, clone3) first stop with
+ *   PTRACE_EVENT_STOP/SIGTRAP and are resumed;
+ * - group-stops (PTRACE_EVENT_STOP with a stop signal) are held with
+ *   PTRACE_LISTEN, so a stopped guest stays stopped until SIGCONT, and its
+ *   real parent is told, as without ptrace (Linux 3.4);
+ * - signal-delivery stops re-inject the signal;
+ * - syscall-related stops go to the engine (src/sysemu).
+ *
+ * The monitor's own signals: a SIGTERM, SIGINT, SIGHUP (and the other
+ * ordinary ones) that a process sends to umld are passed to the guest's first
+ * process; those the terminal sends reach the guest directly (same process
+ * group), so umld does not pass them twice. When the guest is stopped by job
+ * control, umld stops itself too, so the shell that started umld sees its job
+ * stop and takes the terminal back. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "tracer/tracer.h"
+
+/* Signal handlers can only reach file-level state; this is all of it. */
+static struct {
+	volatile sig_atomic_t guest;      /* first guest process, 0 before spawn */
+	volatile sig_atomic_t tty_stop;   /* a job-control stop signal reached umld */
+} monitor_sig;
+
+static void on_forwarded_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	/* si_code <= 0: sent by a process (kill, sigqueue, tkill); > 0: by the
+	 * kernel, e.g. the terminal, which signalled the guest's group itself */
+	if (si->si_code <= 0 && monitor_sig.guest > 0)
+		kill((pid_t)monitor_sig.guest, sig);
+	if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		monitor_sig.tty_stop = 1;
+	errno = saved;
+}
+
+static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+					 SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH };
+
+static void install_signal_handlers(pid_t guest)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	monitor_sig.guest = guest;
+	sa.sa_sigaction = on_forwarded_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int tracer_init(struct tracer *tr, struct engine *e)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->engine = e;
+	return task_table_init(&tr->tasks);
+}
+
+void tracer_free(struct tracer *tr)
+{
+	task_table_free(&tr->tasks);
+}
+
+int wait_status_to_exit(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static void resume(struct tracer *tr, struct task *t, enum resume_how how, int sig)
+{
+	long req;
+
+	switch (how) {
+	case RESUME_NONE:
+		return;
+	case RESUME_SYSCALL:
+		req = PTRACE_SYSCALL;
+		break;
+	case RESUME_SYSEMU:
+		req = PTRACE_SYSEMU;
+		break;
+	case RESUME_CONT:
+	default:
+		req = PTRACE_CONT;
+		break;
+	}
+	/* ESRCH: killed meanwhile (SIGKILL needs no tracer); its exit follows */
+	if (ptrace(req, t->tid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
+		glog_warn(t->tid, "cannot resume: %s", strerror(errno));
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* The guest's first process is stopped by job control: stop umld as well when
+ * a terminal is involved, so the shell that runs umld sees the job stop. */
+static void mirror_stop(struct tracer *tr)
+{
+	cleanup_close int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	pid_t guest_pgrp = getpgid(tr->first);
+	pid_t own_pgrp = getpgrp();
+	bool fg = tty >= 0 && guest_pgrp > 0 && tcgetpgrp(tty) == guest_pgrp;
+
+	if (!monitor_sig.tty_stop && !fg)
+		return; /* stopped by someone else's kill: keep serving */
+	monitor_sig.tty_stop = 0;
+	kill(getpid(), SIGSTOP);
+	/* continued by the shell (fg or bg) */
+	if (guest_pgrp > 0 && guest_pgrp != own_pgrp) {
+		/* the guest runs its own job control: hand it the terminal back
+		 * if the shell gave it to us, and continue it */
+		if (tty >= 0 && tcgetpgrp(tty) == own_pgrp)
+			tcsetpgrp(tty, guest_pgrp);
+		killpg(guest_pgrp, SIGCONT);
+	}
+}
+
+static void on_event_stop(struct tracer *tr, struct task *t, int sig)
+{
+	if (is_stop_signal(sig)) {
+		/* group-stop: stay stopped, but let the kernel wake us on SIGCONT */
+		t->group_stopped = true;
+		if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) < 0 && errno != ESRCH)
+			glog_warn(t->tid, "PTRACE_LISTEN: %s", strerror(errno));
+		if (t->tid == tr->first)
+			mirror_stop(tr);
+		return;
+	}
+	/* SIGTRAP: the first stop of an auto-attached task, or the end of a
+	 * group-stop (SIGCONT) while listening */
+	t->group_stopped = false;
+	resume(tr, t, engine_resume_how(tr->engine, t), 0);
+}
+
+static void on_new_task(struct tracer *tr, struct task *parent)
+{
+	unsigned long msg = 0;
+	struct task *child;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) == 0 && msg > 0) {
+		child = task_get(&tr->tasks, (pid_t)msg);
+		if (!child)
+			glog_warn(parent->tid, "out of memory for task %lu", msg);
+	}
+	resume(tr, parent, engine_resume_how(tr->engine, parent), 0);
+}
+
+static void on_exec(struct tracer *tr, struct task *t)
+{
+	unsigned long former = 0;
+
+	/* A non-leader thread that called execve now has the leader's id: its
+	 * record (syscall state) replaces the vanished leader's. */
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former) == 0 && former > 0 &&
+	    (pid_t)former != t->tid) {
+		task_rename(&tr->tasks, (pid_t)former, t->tid);
+		t = task_get(&tr->tasks, t->tid);
+		if (!t)
+			return;
+		t->attached = true;
+	}
+	resume(tr, t, engine_resume_how(tr->engine, t), 0);
+}
+
+static void on_signal_stop(struct tracer *tr, struct task *t, int sig)
+{
+	if (t->start_stop && sig == SIGSTOP) {
+		/* the first process stopped itself before exec: swallow it and
+		 * resume in the interception mode */
+		t->start_stop = false;
+		resume(tr, t, engine_resume_how(tr->engine, t), 0);
+		return;
+	}
+	resume(tr, t, engine_resume_how(tr->engine, t), sig);
+}
+
+static void on_stopped(struct tracer *tr, pid_t pid, int status)
+{
+	struct task *t = task_get(&tr->tasks, pid);
+	int sig = WSTOPSIG(status);
+	int event = (unsigned)status >> 16;
+
+	if (!t) {
+		/* out of memory: keep the guest running rather than stuck */
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	t->attached = true;
+	switch (event) {
+	case 0:
+		if (sig == (SIGTRAP | 0x80))
+			resume(tr, t, engine_syscall_stop(tr->engine, t), 0);
+		else
+			on_signal_stop(tr, t, sig);
+		break;
+	case PTRACE_EVENT_STOP:
+		on_event_stop(tr, t, sig);
+		break;
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		on_new_task(tr, t);
+		break;
+	case PTRACE_EVENT_EXEC:
+		on_exec(tr, t);
+		break;
+	case PTRACE_EVENT_SECCOMP:
+		resume(tr, t, engine_seccomp_stop(tr->engine, t), 0);
+		break;
+	default:
+		resume(tr, t, engine_resume_how(tr->engine, t), 0);
+		break;
+	}
+}
+
+static void kill_task(struct task *t, void *arg)
+{
+	kill(t->tid, SIGKILL);
+}
+
+int tracer_run(struct tracer *tr)
+{
+	install_signal_handlers(tr->first);
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, __WALL);
+
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: every task is gone */
+		}
+		if (WIFSTOPPED(status)) {
+			on_stopped(tr, pid, status);
+			continue;
+		}
+		if (!WIFEXITED(status) && !WIFSIGNALED(status))
+			continue;
+		task_remove(&tr->tasks, pid);
+		if (pid == tr->first && !tr->first_done) {
+			tr->first_done = true;
+			tr->first_status = status;
+			/* the instance ends with its first process, as a pid
+			 * namespace ends with its init */
+			task_foreach(&tr->tasks, kill_task, NULL);
+		}
+		if (tr->first_done && tr->tasks.count == 0)
+			break;
+	}
+	monitor_sig.guest = 0;
+	return tr->first_status;
+}

@@ -1,0 +1,47 @@
+/* The task lifecycle: spawning the guest's first process under ptrace, and
+ * the stop loop that follows every task it creates until the guest ends. */
+#ifndef UMLD_TRACER_TRACER_H
+#define UMLD_TRACER_TRACER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "sysemu/engine.h"
+#include "sysemu/filter.h"
+#include "tracer/task.h"
+
+struct spawn_opts {
+	char *const *argv;                /* the command and its arguments */
+	const struct filter_prog *filter; /* installed before exec; NULL in sysemu mode */
+};
+
+struct tracer {
+	struct engine *engine;
+	struct task_table tasks;
+	pid_t first;        /* host pid of the guest's first process */
+	int first_status;   /* its wait status, once first_done */
+	bool first_done;
+};
+
+int tracer_init(struct tracer *tr, struct engine *e);
+void tracer_free(struct tracer *tr);
+
+/* Resolves argv[0] the way a shell does (PATH search when it has no '/').
+ * On failure err carries the shell's exit status: 127 not found, 126 not
+ * executable. */
+int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err);
+
+/* Forks the guest's first process, seizes it, lets it install the filter and
+ * exec path. Returns 0 or -errno (err filled). */
+int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
+		 struct umld_err *err);
+
+/* Runs the stop loop until the first process has ended and every other task
+ * is gone. Returns the first process's wait status. */
+int tracer_run(struct tracer *tr);
+
+/* Shell-style exit status of a wait status: the code, or 128 + signal. */
+int wait_status_to_exit(int status);
+
+#endif

@@ -1,0 +1,127 @@
+/* `umld run`: runs a command as a guest in the foreground and exits with its
+ * status. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "emul/handler.h"
+#include "sysemu/engine.h"
+#include "sysemu/filter.h"
+#include "tracer/tracer.h"
+#include "umld/command.h"
+
+static void run_help(void)
+{
+	printf("Usage: umld run [OPTION...] [--] COMMAND [ARG...]\n"
+	       "Runs COMMAND as a guest in the foreground: stdin, stdout, stderr and the\n"
+	       "terminal pass through, and umld exits with the guest's status (128+N when\n"
+	       "its first process died of signal N).\n\n"
+	       "Options:\n"
+	       "  --intercept=MODE  how system calls reach umld: seccomp (default: a filter\n"
+	       "                    traps only the calls umld handles) or sysemu (every\n"
+	       "                    call stops under PTRACE_SYSEMU)\n"
+	       "  --test-handlers   answer getppid (4242) and uname (nodename umld-test)\n"
+	       "                    from umld's test handler set\n"
+	       "  -v, --verbose     log more (repeat for debug)\n"
+	       "  -h, --help        show this help and exit\n");
+}
+
+enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS };
+
+static int run_guest(const struct engine *proto, char **cmd, bool test_handlers)
+{
+	static struct emul_table table; /* large: kept off the stack */
+	struct engine engine = *proto;
+	struct filter_prog filter = { 0 };
+	struct tracer tr;
+	struct umld_err err = { 0 };
+	char path[PATH_MAX];
+	struct spawn_opts so = { .argv = cmd };
+	int status, r;
+
+	emul_table_init(&table);
+	if (test_handlers && emul_table_add(&table, &emul_feature_testing, &err) < 0)
+		return command_report(&err);
+	engine.table = &table;
+
+	if (spawn_resolve(cmd[0], path, sizeof(path), &err) < 0)
+		return command_report(&err);
+	if (engine.mode == INTERCEPT_SECCOMP) {
+		if (filter_build(&table, &filter, &err) < 0)
+			return command_report(&err);
+		so.filter = &filter;
+	}
+	if (tracer_init(&tr, &engine) < 0) {
+		filter_free(&filter);
+		umld_err_set(&err, -ENOMEM, "out of memory");
+		return command_report(&err);
+	}
+	r = tracer_spawn(&tr, path, &so, &err);
+	filter_free(&filter);
+	if (r < 0) {
+		tracer_free(&tr);
+		return command_report(&err);
+	}
+	status = tracer_run(&tr);
+	tracer_free(&tr);
+	return wait_status_to_exit(status);
+}
+
+static int run_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "intercept", required_argument, NULL, OPT_INTERCEPT },
+		{ "test-handlers", no_argument, NULL, OPT_TEST_HANDLERS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct engine engine = { .mode = INTERCEPT_SECCOMP };
+	bool test_handlers = false;
+	int verbosity = 0;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	/* "+": options end at the first non-option, which is the command */
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_INTERCEPT:
+			if (intercept_mode_parse(optarg, &engine.mode) < 0)
+				return command_usage_error(&cmd_run,
+							   "--intercept: '%s' is not a mode (seccomp or sysemu)",
+							   optarg);
+			break;
+		case OPT_TEST_HANDLERS:
+			test_handlers = true;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'h':
+			run_help();
+			return 0;
+		default:
+			if (optopt && optopt < 256)
+				return command_usage_error(&cmd_run, "unknown option '-%c'", optopt);
+			return command_usage_error(&cmd_run, "unknown or incomplete option '%s'",
+						   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return command_usage_error(&cmd_run, "no command given");
+	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
+	return run_guest(&engine, argv + optind, test_handlers);
+}
+
+const struct umld_command cmd_run = {
+	.name = "run",
+	.args = "[--intercept=seccomp|sysemu] [--] COMMAND [ARG...]",
+	.summary = "run a command as a guest in the foreground",
+	.exec = run_exec,
+};

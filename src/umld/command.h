@@ -1,0 +1,25 @@
+/* The CLI's command table: each `umld VERB` is one struct umld_command,
+ * defined in its own file (cmd_VERB.c). */
+#ifndef UMLD_UMLD_COMMAND_H
+#define UMLD_UMLD_COMMAND_H
+
+#include "common/error.h"
+
+struct umld_command {
+	const char *name;
+	const char *args;    /* usage after "umld NAME" */
+	const char *summary; /* one line for `umld --help` */
+	/* Returns the process exit status; on bad input it prints the error
+	 * and returns 2 (UMLD_EXIT_USAGE). */
+	int (*exec)(int argc, char **argv);
+};
+
+extern const struct umld_command cmd_run;
+
+/* Prints "umld: MSG" and the command's usage line to stderr; returns 2. */
+int command_usage_error(const struct umld_command *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints err (once, with "umld: ") and returns its exit status. */
+int command_report(const struct umld_err *err);
+
+#endif
