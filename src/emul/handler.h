@@ -1,6 +1,6 @@
 /* The declarative handler table. A feature (a virtual-kernel subsystem, or the
  * test set) lists the calls it claims as struct emul_handler entries by name;
- * emul_table_build() resolves them to numbers per ABI once, and the filter
+ * emul_table_add() resolves them to numbers per ABI once, and the filter
  * compiler and the dispatcher both read the one resulting table. */
 #ifndef UMLD_EMUL_HANDLER_H
 #define UMLD_EMUL_HANDLER_H
