@@ -29,6 +29,11 @@ typedef struct verdict (*emul_enter_fn)(struct emul_ctx *ctx, const struct sc_re
 struct emul_handler {
 	const char *name; /* as in syscalls.list */
 	unsigned abis;    /* EMUL_ABI_*: 0 means both */
+	/* The handler needs the caller stopped under ptrace (registers, or a
+	 * REWRITE verdict). Otherwise it may be served from a seccomp user
+	 * notification: it then answers with RETURN, DENY, PASS, KILL or FD,
+	 * touching guest memory only through sysemu/mem.h's req_* calls. */
+	bool needs_ptrace;
 	emul_enter_fn enter;
 };
 
@@ -61,7 +66,8 @@ struct verdict emul_dispatch(const struct emul_table *t, struct emul_ctx *ctx,
 			     const struct sc_request *req);
 
 /* The test-only handler set: getppid answers 4242 and uname answers a fixed
- * utsname (nodename "umld-test"), in both ABIs. `umld run --test-handlers`
+ * utsname (nodename "umld-test"), in both ABIs; a 64-bit memfd_create on the
+ * notification path gets a memfd the monitor filled with "umld-test\n". `umld run --test-handlers`
  * and `umld bench` use it, so the emulation paths work with no subsystem. */
 extern const struct emul_feature emul_feature_testing;
 #define EMUL_TEST_PPID 4242

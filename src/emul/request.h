@@ -25,6 +25,11 @@ struct sc_request {
 	uint64_t ip;               /* instruction pointer after the syscall instruction */
 	enum sc_path path;
 	const struct sc_info *info; /* NULL for numbers the table does not know */
+	/* SC_PATH_NOTIFY only: an fd on /proc/TID/mem opened and validated
+	 * (SECCOMP_IOCTL_NOTIF_ID_VALID) for this caller, so that guest memory
+	 * access cannot reach another process that recycled the pid; -1 on
+	 * the ptrace paths, where the stopped task holds its pid. */
+	int memfd;
 };
 
 enum verdict_kind {
@@ -33,6 +38,8 @@ enum verdict_kind {
 	VERDICT_RETURN,   /* do not run; the call returns .value */
 	VERDICT_DENY,     /* do not run; the call fails with .error */
 	VERDICT_KILL,     /* kill the calling process */
+	VERDICT_FD,       /* do not run; the call returns a new guest fd that is a copy
+			   * of the monitor's .fd (user notification path only) */
 };
 
 struct verdict {
@@ -40,6 +47,8 @@ struct verdict {
 	int64_t value;              /* VERDICT_RETURN */
 	int error;                  /* VERDICT_DENY: a positive errno */
 	uint64_t args[SC_ARGS_MAX]; /* VERDICT_REWRITE: every argument, changed or not */
+	int fd;                     /* VERDICT_FD: the monitor's fd; applying closes it */
+	unsigned fd_flags;          /* VERDICT_FD: O_CLOEXEC or 0 */
 };
 
 static inline struct verdict verdict_pass(void)
@@ -60,6 +69,11 @@ static inline struct verdict verdict_deny(int error)
 static inline struct verdict verdict_kill(void)
 {
 	return (struct verdict){ .kind = VERDICT_KILL };
+}
+
+static inline struct verdict verdict_fd(int fd, unsigned fd_flags)
+{
+	return (struct verdict){ .kind = VERDICT_FD, .fd = fd, .fd_flags = fd_flags };
 }
 
 /* The value the guest sees in its return register for a verdict that does

@@ -5,7 +5,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "emul/handler.h"
@@ -29,13 +32,35 @@ static struct verdict test_uname(struct emul_ctx *ctx, const struct sc_request *
 	strcpy(u.version, "#1 umld test handlers");
 	strcpy(u.machine, req->abi == ABI_I386 ? "i686" : "x86_64");
 	strcpy(u.domainname, "(none)");
-	r = guest_write(req->tid, req->args[0], &u, sizeof(u));
+	r = req_write(req, req->args[0], &u, sizeof(u));
 	return r < 0 ? verdict_deny(-r) : verdict_return(0);
+}
+
+/* On the notification path: a memfd the monitor made and filled, injected
+ * into the guest. Elsewhere the kernel makes a real (empty) one. */
+static struct verdict test_memfd_create(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	static const char content[] = EMUL_TEST_NODENAME "\n";
+	int fd;
+
+	if (req->path != SC_PATH_NOTIFY)
+		return verdict_pass();
+	fd = memfd_create("umld-test", MFD_CLOEXEC);
+	if (fd < 0)
+		return verdict_deny(errno);
+	if (write(fd, content, sizeof(content) - 1) != (ssize_t)sizeof(content) - 1 ||
+	    lseek(fd, 0, SEEK_SET) != 0) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		return verdict_deny(e);
+	}
+	return verdict_fd(fd, (req->args[1] & MFD_CLOEXEC) ? O_CLOEXEC : 0);
 }
 
 static const struct emul_handler testing_handlers[] = {
 	{ .name = "getppid", .enter = test_getppid },
 	{ .name = "uname", .enter = test_uname },
+	{ .name = "memfd_create", .abis = EMUL_ABI_64, .enter = test_memfd_create },
 };
 
 const struct emul_feature emul_feature_testing = {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "sysemu/engine.h"
@@ -74,6 +75,11 @@ static int apply_executing(struct engine *e, const struct sc_request *req, const
 	case VERDICT_DENY:
 		e->stats.handled++;
 		return regs_skip_call(req->tid, verdict_result(v));
+	case VERDICT_FD:
+		/* fd injection needs a user notification: a handler bug */
+		close(v->fd);
+		glog_warn(req->tid, "fd verdict on a ptrace stop for %ld", req->nr);
+		return regs_skip_call(req->tid, -ENOSYS);
 	case VERDICT_KILL:
 		break;
 	}
@@ -82,7 +88,7 @@ static int apply_executing(struct engine *e, const struct sc_request *req, const
 
 enum resume_how engine_seccomp_stop(struct engine *e, struct task *t)
 {
-	struct sc_request req = { .path = SC_PATH_TRACE };
+	struct sc_request req = { .path = SC_PATH_TRACE, .memfd = -1 };
 	struct verdict v;
 	int op;
 
@@ -112,6 +118,11 @@ static enum resume_how sysemu_entry(struct engine *e, struct task *t, const stru
 	case VERDICT_DENY:
 		e->stats.handled++;
 		regs_set_result(t->tid, verdict_result(&v));
+		return RESUME_SYSEMU;
+	case VERDICT_FD:
+		close(v.fd);
+		glog_warn(t->tid, "fd verdict on a ptrace stop for %ld", req->nr);
+		regs_set_result(t->tid, -ENOSYS);
 		return RESUME_SYSEMU;
 	case VERDICT_KILL:
 		return kill_caller(req);
@@ -145,7 +156,7 @@ static int is_reexec(const struct task *t, const struct sc_request *req)
 
 enum resume_how engine_syscall_stop(struct engine *e, struct task *t)
 {
-	struct sc_request req = { .path = SC_PATH_SYSEMU };
+	struct sc_request req = { .path = SC_PATH_SYSEMU, .memfd = -1 };
 	struct verdict v;
 	int op;
 

@@ -35,7 +35,7 @@ static void ctx_releasep(scmp_filter_ctx *c)
  * its pseudo numbers for calls only other arches have, and translates them by
  * name. So an i386 number goes: our number -> libseccomp's i386 name -> its
  * native or pseudo number. */
-static int add_i386_allow(scmp_filter_ctx ctx, int nr32)
+static int add_i386_rule(scmp_filter_ctx ctx, uint32_t action, int nr32)
 {
 	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86, nr32);
 	int sys, r;
@@ -46,7 +46,7 @@ static int add_i386_allow(scmp_filter_ctx ctx, int nr32)
 	if (sys == __NR_SCMP_ERROR || seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, name) != nr32)
 		r = -ENOENT;
 	else
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 0);
+		r = seccomp_rule_add(ctx, action, sys, 0);
 	free(name);
 	return r;
 }
@@ -78,7 +78,24 @@ static int ctx_for_arch(scmp_filter_ctx *out, uint32_t arch)
 	return 0;
 }
 
-int filter_build(const struct emul_table *t, struct filter_prog *out, struct umld_err *err)
+/* The action for a call: ALLOW when unclaimed, NOTIFY when its handler can be
+ * served from a notification, else none (the default, TRACE). */
+static bool call_action(const struct emul_table *t, enum umld_abi abi, int nr, bool use_notify,
+			uint32_t *action)
+{
+	const struct emul_handler *h = emul_table_get(t, abi, nr);
+
+	if (!h)
+		*action = SCMP_ACT_ALLOW;
+	else if (use_notify && !h->needs_ptrace)
+		*action = SCMP_ACT_NOTIFY;
+	else
+		return false;
+	return true;
+}
+
+int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog *out,
+		 struct umld_err *err)
 {
 	cleanup_ctx scmp_filter_ctx c64 = NULL;
 	cleanup_ctx scmp_filter_ctx c32 = NULL;
@@ -93,19 +110,24 @@ int filter_build(const struct emul_table *t, struct filter_prog *out, struct uml
 		return umld_err_set(err, r, "seccomp filter: cannot set up libseccomp: %s",
 				    strerror(-r));
 
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sc_count(); i++) {
 		const struct sc_info *s = sc_at(i);
 		int n64 = s->nr[ABI_X86_64], n32 = s->nr[ABI_I386];
+		uint32_t action;
 
-		if (n64 >= 0 && !emul_table_get(t, ABI_X86_64, n64)) {
-			r = seccomp_rule_add(c64, SCMP_ACT_ALLOW, n64, 0);
+		if (n64 >= 0 && call_action(t, ABI_X86_64, n64, use_notify, &action)) {
+			r = seccomp_rule_add(c64, action, n64, 0);
 			if (r < 0)
 				return umld_err_set(err, r, "seccomp filter: %s: %s", s->name,
 						    strerror(-r));
+			out->listener |= action == SCMP_ACT_NOTIFY;
 		}
-		/* an i386 call libseccomp cannot name stays trapped: safe, slower */
-		if (n32 >= 0 && !emul_table_get(t, ABI_I386, n32))
-			(void)add_i386_allow(c32, n32);
+		/* an i386 call libseccomp cannot name stays RET_TRACE: it is
+		 * still seen and dispatched, only slower */
+		if (n32 >= 0 && call_action(t, ABI_I386, n32, use_notify, &action) &&
+		    add_i386_rule(c32, action, n32) == 0)
+			out->listener |= action == SCMP_ACT_NOTIFY;
 	}
 
 	/* seccomp_merge() consumes c32 */
@@ -149,16 +171,18 @@ void filter_free(struct filter_prog *p)
 int filter_install(const struct filter_prog *p)
 {
 	struct sock_fprog prog = { .len = p->len, .filter = p->insns };
+	unsigned long flags = p->listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+	long r;
 
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
-		return 0;
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r >= 0)
+		return (int)r;
 	if (errno != EACCES)
 		return -errno;
 	/* without CAP_SYS_ADMIN a filter needs no_new_privs; under ptrace by an
 	 * unprivileged monitor set-id bits are ignored anyway */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return -errno;
-	return 0;
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	return r < 0 ? -errno : (int)r;
 }

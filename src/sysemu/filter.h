@@ -5,6 +5,7 @@
 #define UMLD_SYSEMU_FILTER_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 
 #include "common/error.h"
 #include "emul/handler.h"
@@ -12,14 +13,18 @@
 struct filter_prog {
 	struct sock_filter *insns;
 	unsigned short len;
+	bool listener; /* has SECCOMP_RET_USER_NOTIF rules: install with a listener */
 };
 
-int filter_build(const struct emul_table *t, struct filter_prog *out, struct umld_err *err);
+/* use_notify: claimed calls whose handler does not need ptrace become
+ * SECCOMP_RET_USER_NOTIF; otherwise every claimed call is RET_TRACE. */
+int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog *out,
+		 struct umld_err *err);
 void filter_free(struct filter_prog *p);
 
 /* Installs p in the calling process (async-signal-safe: for the child between
  * fork and exec). Sets PR_SET_NO_NEW_PRIVS first when the caller lacks
- * CAP_SYS_ADMIN. Returns 0 or -errno. */
+ * CAP_SYS_ADMIN. Returns the listener fd when p->listener, else 0; or -errno. */
 int filter_install(const struct filter_prog *p);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "emul/request.h"
 #include "sysemu/mem.h"
 
 static int force_procmem;
@@ -28,16 +29,12 @@ static int addr_range_ok(uint64_t addr, size_t len)
 	return addr + len >= addr && addr + len <= (uint64_t)INT64_MAX;
 }
 
-static int procmem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
+static int fd_rw(int fd, uint64_t addr, void *buf, size_t len, int write)
 {
-	char path[64];
-	cleanup_close int fd = -1;
 	size_t done = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (!addr_range_ok(addr, len))
+		return -EFAULT;
 	while (done < len) {
 		ssize_t n = write ? pwrite(fd, (const char *)buf + done, len - done, (off_t)(addr + done))
 				  : pread(fd, (char *)buf + done, len - done, (off_t)(addr + done));
@@ -47,10 +44,24 @@ static int procmem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, int write
 			return errno == EIO ? -EFAULT : -errno;
 		}
 		if (n == 0)
-			return -EFAULT;
+			return done == 0 ? -ESTALE : -EFAULT;
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+static int procmem_rw(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
+{
+	char path[64];
+	cleanup_close int fd = -1;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fd_rw(fd, addr, buf, len, write);
+	return r == -ESTALE ? -ESRCH : r;
 }
 
 static int vm_rw(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
@@ -94,7 +105,9 @@ int guest_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 	return vm_rw(pid, addr, (void *)buf, len, 1);
 }
 
-ssize_t guest_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
+typedef int (*reader_fn)(const void *src, uint64_t addr, void *buf, size_t len);
+
+static ssize_t read_str(reader_fn rd, const void *src, uint64_t addr, char *buf, size_t size)
 {
 	size_t done = 0;
 	const size_t page = 4096;
@@ -111,7 +124,7 @@ ssize_t guest_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
 
 		if (chunk > size - done)
 			chunk = size - done;
-		r = guest_read(pid, at, buf + done, chunk);
+		r = rd(src, at, buf + done, chunk);
 		if (r < 0)
 			return r;
 		nul = memchr(buf + done, '\0', chunk);
@@ -121,4 +134,46 @@ ssize_t guest_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
 	}
 	buf[size - 1] = '\0';
 	return -ENAMETOOLONG;
+}
+
+static int pid_reader(const void *src, uint64_t addr, void *buf, size_t len)
+{
+	return guest_read(*(const pid_t *)src, addr, buf, len);
+}
+
+static int req_reader(const void *src, uint64_t addr, void *buf, size_t len)
+{
+	return req_read(src, addr, buf, len);
+}
+
+ssize_t guest_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	return read_str(pid_reader, &pid, addr, buf, size);
+}
+
+int guest_fd_read(int memfd, uint64_t addr, void *buf, size_t len)
+{
+	return len ? fd_rw(memfd, addr, buf, len, 0) : 0;
+}
+
+int guest_fd_write(int memfd, uint64_t addr, const void *buf, size_t len)
+{
+	return len ? fd_rw(memfd, addr, (void *)buf, len, 1) : 0;
+}
+
+int req_read(const struct sc_request *req, uint64_t addr, void *buf, size_t len)
+{
+	return req->memfd >= 0 ? guest_fd_read(req->memfd, addr, buf, len)
+			       : guest_read(req->tid, addr, buf, len);
+}
+
+int req_write(const struct sc_request *req, uint64_t addr, const void *buf, size_t len)
+{
+	return req->memfd >= 0 ? guest_fd_write(req->memfd, addr, buf, len)
+			       : guest_write(req->tid, addr, buf, len);
+}
+
+ssize_t req_read_str(const struct sc_request *req, uint64_t addr, char *buf, size_t size)
+{
+	return read_str(req_reader, req, addr, buf, size);
 }

@@ -17,6 +17,18 @@ int guest_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
  * -EFAULT when the string runs into unmapped memory. */
 ssize_t guest_read_str(pid_t pid, uint64_t addr, char *buf, size_t size);
 
+/* The same three, through an open /proc/PID/mem fd. A read of 0 bytes (the
+ * process execed or died since the fd was opened) is -ESTALE. */
+int guest_fd_read(int memfd, uint64_t addr, void *buf, size_t len);
+int guest_fd_write(int memfd, uint64_t addr, const void *buf, size_t len);
+
+/* What handlers use: the caller's memory by the means its request carries
+ * (req->memfd on the notification path, the pid on the ptrace paths). */
+struct sc_request;
+int req_read(const struct sc_request *req, uint64_t addr, void *buf, size_t len);
+int req_write(const struct sc_request *req, uint64_t addr, const void *buf, size_t len);
+ssize_t req_read_str(const struct sc_request *req, uint64_t addr, char *buf, size_t size);
+
 /* Test hook: forces the /proc/PID/mem fallback (true) or the default (false). */
 void guest_mem_force_procmem(int force);
 

@@ -1,7 +1,8 @@
-/* Starting the guest's first process. The child waits on a pipe until the
+/* Starting the guest's first process. The child waits on a socket until the
  * monitor has seized it (PTRACE_SEIZE, so group-stop and PTRACE_LISTEN work),
- * installs the seccomp filter, stops itself once so that the monitor sees its
- * very first call, and executes the command. */
+ * installs the seccomp filter (sending the notification listener back over
+ * the socket), stops itself once so that the monitor sees its very first
+ * call, and executes the command. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +102,49 @@ static void child_write_error(const char *what, const char *cmd, int e)
 			break;
 }
 
+static int send_fd(int sock, int fd)
+{
+	char byte = 'L';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -EPIPE;
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
 static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, const char *path,
 						 char *const *argv, char *const *sh_argv,
 						 const struct filter_prog *filter)
@@ -114,7 +159,6 @@ static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, con
 		_exit(127);
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(127);
-	close(sync_fd);
 
 	/* The monitor's own signal settings must not leak into the guest. */
 	signal(SIGPIPE, SIG_DFL);
@@ -127,7 +171,12 @@ static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, con
 			child_write_error("cannot install the seccomp filter", "", -r);
 			_exit(126);
 		}
+		if (filter->listener && send_fd(sync_fd, r) < 0)
+			_exit(126);
+		if (filter->listener)
+			close(r);
 	}
+	close(sync_fd);
 	/* Stop once: the monitor resumes us in its interception mode, so the
 	 * execve below is already a guest call. */
 	kill(getpid(), SIGSTOP);
@@ -144,7 +193,7 @@ static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, con
 }
 
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
-		 struct umld_err *err)
+		 int *listener, struct umld_err *err)
 {
 	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 			     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
@@ -167,8 +216,9 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	for (size_t i = 1; i < argc; i++)
 		sh_argv[i + 1] = o->argv[i];
 
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		return umld_err_set(err, -errno, "pipe: %s", strerror(errno));
+	*listener = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+		return umld_err_set(err, -errno, "socketpair: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -201,6 +251,15 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		close(sync[1]);
 		kill(pid, SIGKILL);
 		return umld_err_set(err, -e, "cannot start the guest: %s", strerror(e));
+	}
+	if (o->filter && o->filter->listener) {
+		*listener = recv_fd(sync[1]);
+		if (*listener < 0) {
+			close(sync[1]);
+			kill(pid, SIGKILL);
+			return umld_err_set(err, *listener,
+					    "the guest did not hand over its seccomp listener");
+		}
 	}
 	close(sync[1]);
 	return 0;

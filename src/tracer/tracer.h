@@ -33,9 +33,10 @@ void tracer_free(struct tracer *tr);
 int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err);
 
 /* Forks the guest's first process, seizes it, lets it install the filter and
- * exec path. Returns 0 or -errno (err filled). */
+ * exec path. *listener is the seccomp notification fd when the filter has
+ * notify rules, else -1. Returns 0 or -errno (err filled). */
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
-		 struct umld_err *err);
+		 int *listener, struct umld_err *err);
 
 /* Runs the stop loop until the first process has ended and every other task
  * is gone. Returns the first process's wait status. */

@@ -12,6 +12,7 @@
 #include "emul/handler.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
+#include "sysemu/notify.h"
 #include "tracer/tracer.h"
 #include "umld/command.h"
 
@@ -25,16 +26,33 @@ static void run_help(void)
 	       "  --intercept=MODE  how system calls reach umld: seccomp (default: a filter\n"
 	       "                    traps only the calls umld handles) or sysemu (every\n"
 	       "                    call stops under PTRACE_SYSEMU)\n"
-	       "  --test-handlers   answer getppid (4242) and uname (nodename umld-test)\n"
-	       "                    from umld's test handler set\n"
+	       "  --notify=auto|off emulate through seccomp user notifications where the\n"
+	       "                    kernel has them (auto, the default), or always through\n"
+	       "                    ptrace stops (off)\n"
+	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
+	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
 	       "  -v, --verbose     log more (repeat for debug)\n"
 	       "  -h, --help        show this help and exit\n");
 }
 
-enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS };
+enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS, OPT_NOTIFY };
 
-static int run_guest(const struct engine *proto, char **cmd, bool test_handlers)
+/* Whether the fast path is usable: the mode, the flag, and the kernel. */
+static bool want_notify(const struct engine *e, bool notify_flag)
 {
+	struct notify_support sup;
+
+	if (e->mode != INTERCEPT_SECCOMP || !notify_flag || e->table->claimed == 0)
+		return false;
+	notify_probe(&sup);
+	if (!sup.user_notif)
+		log_info("seccomp user notification unavailable: emulating through ptrace stops");
+	return sup.user_notif;
+}
+
+static int run_guest(const struct engine *proto, char **cmd, bool test_handlers, bool notify_flag)
+{
+	static struct notify_server notify;
 	static struct emul_table table; /* large: kept off the stack */
 	struct engine engine = *proto;
 	struct filter_prog filter = { 0 };
@@ -42,7 +60,8 @@ static int run_guest(const struct engine *proto, char **cmd, bool test_handlers)
 	struct umld_err err = { 0 };
 	char path[PATH_MAX];
 	struct spawn_opts so = { .argv = cmd };
-	int status, r;
+	int status, r, listener;
+	bool use_notify;
 
 	emul_table_init(&table);
 	if (test_handlers && emul_table_add(&table, &emul_feature_testing, &err) < 0)
@@ -51,8 +70,9 @@ static int run_guest(const struct engine *proto, char **cmd, bool test_handlers)
 
 	if (spawn_resolve(cmd[0], path, sizeof(path), &err) < 0)
 		return command_report(&err);
+	use_notify = want_notify(&engine, notify_flag);
 	if (engine.mode == INTERCEPT_SECCOMP) {
-		if (filter_build(&table, &filter, &err) < 0)
+		if (filter_build(&table, use_notify, &filter, &err) < 0)
 			return command_report(&err);
 		so.filter = &filter;
 	}
@@ -61,9 +81,12 @@ static int run_guest(const struct engine *proto, char **cmd, bool test_handlers)
 		umld_err_set(&err, -ENOMEM, "out of memory");
 		return command_report(&err);
 	}
-	r = tracer_spawn(&tr, path, &so, &err);
+	r = tracer_spawn(&tr, path, &so, &listener, &err);
 	filter_free(&filter);
+	if (r == 0 && listener >= 0)
+		r = notify_start(&notify, listener, &table, &engine.ctx, &err);
 	if (r < 0) {
+		/* the guest is killed: it never ran a line of its command */
 		tracer_free(&tr);
 		return command_report(&err);
 	}
@@ -77,12 +100,14 @@ static int run_exec(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "intercept", required_argument, NULL, OPT_INTERCEPT },
 		{ "test-handlers", no_argument, NULL, OPT_TEST_HANDLERS },
+		{ "notify", required_argument, NULL, OPT_NOTIFY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct engine engine = { .mode = INTERCEPT_SECCOMP };
 	bool test_handlers = false;
+	bool notify_flag = true;
 	int verbosity = 0;
 	int c;
 
@@ -100,6 +125,15 @@ static int run_exec(int argc, char **argv)
 		case OPT_TEST_HANDLERS:
 			test_handlers = true;
 			break;
+		case OPT_NOTIFY:
+			if (strcmp(optarg, "auto") == 0)
+				notify_flag = true;
+			else if (strcmp(optarg, "off") == 0)
+				notify_flag = false;
+			else
+				return command_usage_error(&cmd_run,
+							   "--notify: '%s' is not auto or off", optarg);
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -116,12 +150,12 @@ static int run_exec(int argc, char **argv)
 	if (optind >= argc)
 		return command_usage_error(&cmd_run, "no command given");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
-	return run_guest(&engine, argv + optind, test_handlers);
+	return run_guest(&engine, argv + optind, test_handlers, notify_flag);
 }
 
 const struct umld_command cmd_run = {
 	.name = "run",
-	.args = "[--intercept=seccomp|sysemu] [--] COMMAND [ARG...]",
+	.args = "[--intercept=seccomp|sysemu] [--notify=auto|off] [--] COMMAND [ARG...]",
 	.summary = "run a command as a guest in the foreground",
 	.exec = run_exec,
 };

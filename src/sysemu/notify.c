@@ -1,0 +1,243 @@
+/* Serving seccomp user notifications.
+ *
+ * One thread blocks in SECCOMP_IOCTL_NOTIF_RECV. With
+ * SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6) the kernel wakes it on the
+ * caller's CPU and wakes the caller back on ours, so a round trip does not pay
+ * for waking an idle CPU. The caller waits in the kernel meanwhile; unlike a
+ * ptrace stop, nothing about its registers can be changed, which is why only
+ * handlers without needs_ptrace come here.
+ *
+ * Guest memory on this path goes through /proc/TID/mem fds that were checked
+ * with SECCOMP_IOCTL_NOTIF_ID_VALID after opening: the fd is bound to the
+ * caller's address space, so a pid recycled after the caller died can never
+ * be read or written. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sysemu/mem.h"
+#include "sysemu/notify.h"
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+/* A child installs a filter that notifies on getppid and reports, through
+ * its exit status, which notification features the kernel accepts. */
+void notify_probe(struct notify_support *out)
+{
+	pid_t pid;
+	int status;
+
+	memset(out, 0, sizeof(*out));
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		struct sock_filter insns[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { .len = ARRAY_SIZE(insns), .filter = insns };
+		struct seccomp_notif_addfd addfd = { .srcfd = 0, .newfd_flags = 0,
+						     .flags = SECCOMP_ADDFD_FLAG_SEND };
+		int bits = 0, fd;
+
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+		if (fd < 0)
+			_exit(0);
+		bits |= 1;
+		/* an unknown id: EINVAL if the flag is unsupported, ENOENT if
+		 * the ioctl and flag are known but no such notification */
+		addfd.id = ~0ULL;
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0 && errno == ENOENT)
+			bits |= 2;
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)
+			bits |= 4;
+		_exit(bits);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return;
+	out->user_notif = WEXITSTATUS(status) & 1;
+	out->addfd_send = WEXITSTATUS(status) & 2;
+	out->sync_wakeup = WEXITSTATUS(status) & 4;
+}
+
+static int id_valid(int listener, uint64_t id)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* The validated /proc/TID/mem fd of a caller; reopens it when asked to
+ * (the cached one is stale after an exec). -1 when the caller is gone. */
+static int mem_fd(struct notify_server *s, pid_t tid, uint64_t id, bool reopen)
+{
+	size_t slot = (size_t)tid % ARRAY_SIZE(s->mem);
+	char path[64];
+	int fd;
+
+	if (s->mem[slot].tid == tid && s->mem[slot].fd >= 0 && !reopen)
+		return s->mem[slot].fd;
+	if (s->mem[slot].fd >= 0)
+		close(s->mem[slot].fd);
+	s->mem[slot].tid = 0;
+	s->mem[slot].fd = -1;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* opened, then checked: the fd now surely belongs to the caller */
+	if (!id_valid(s->fd, id)) {
+		close(fd);
+		return -1;
+	}
+	s->mem[slot].tid = tid;
+	s->mem[slot].fd = fd;
+	return fd;
+}
+
+static void respond(struct notify_server *s, struct seccomp_notif_resp *resp)
+{
+	/* ENOENT: the caller was killed meanwhile; nothing to answer */
+	if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+		log_debug("NOTIF_SEND: %s", strerror(errno));
+}
+
+static void answer(struct notify_server *s, const struct seccomp_notif *n)
+{
+	struct sc_request req = {
+		.tid = (pid_t)n->pid,
+		.abi = n->data.arch == AUDIT_ARCH_I386 ? ABI_I386 : ABI_X86_64,
+		.nr = n->data.nr,
+		.ip = n->data.instruction_pointer,
+		.path = SC_PATH_NOTIFY,
+	};
+	struct seccomp_notif_resp resp = { .id = n->id };
+	struct verdict v;
+
+	for (int i = 0; i < SC_ARGS_MAX; i++)
+		req.args[i] = req.abi == ABI_I386 ? (uint32_t)n->data.args[i] : n->data.args[i];
+	req.info = sc_lookup(req.abi, req.nr);
+	req.memfd = mem_fd(s, req.tid, n->id, false);
+	if (req.memfd < 0) {
+		resp.error = -ESRCH; /* the caller is gone */
+		respond(s, &resp);
+		return;
+	}
+	v = emul_dispatch(s->table, s->ctx, &req);
+	switch (v.kind) {
+	case VERDICT_RETURN:
+	case VERDICT_DENY:
+		resp.val = v.kind == VERDICT_RETURN ? v.value : 0;
+		resp.error = v.kind == VERDICT_DENY ? -v.error : 0;
+		break;
+	case VERDICT_PASS:
+		/* lets the kernel run the call as it is: only for calls where
+		 * that is not a security decision (see seccomp_unotify(2)) */
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		break;
+	case VERDICT_FD: {
+		struct seccomp_notif_addfd add = {
+			.id = n->id,
+			.flags = SECCOMP_ADDFD_FLAG_SEND,
+			.srcfd = (uint32_t)v.fd,
+			.newfd_flags = v.fd_flags,
+		};
+		/* installs the fd and answers the call with its number, in one
+		 * step: the guest cannot see the fd before the answer */
+		if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
+			resp.error = errno == ENOENT ? -ESRCH : -errno;
+			close(v.fd);
+			break;
+		}
+		close(v.fd);
+		s->answered++;
+		return;
+	}
+	case VERDICT_KILL:
+		kill(req.tid, SIGKILL);
+		resp.error = -ENOSYS;
+		break;
+	case VERDICT_REWRITE:
+	default:
+		glog_warn(req.tid, "verdict %d cannot be applied to a notification", v.kind);
+		resp.error = -ENOSYS;
+		break;
+	}
+	s->answered++;
+	respond(s, &resp);
+}
+
+static void *serve(void *arg)
+{
+	struct notify_server *s = arg;
+	struct seccomp_notif n;
+	sigset_t all;
+
+	/* the tracer thread takes the monitor's signals */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		memset(&n, 0, sizeof(n));
+		if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) {
+			struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+			if (errno == EINTR)
+				continue;
+			/* ENOENT: the caller died before we read it, or no
+			 * task uses the filter any more (POLLHUP): then stop */
+			if (errno == ENOENT && poll(&p, 1, 0) >= 0 && !(p.revents & POLLHUP))
+				continue;
+			break;
+		}
+		answer(s, &n);
+	}
+	return NULL;
+}
+
+int notify_start(struct notify_server *s, int listener_fd, const struct emul_table *t,
+		 struct emul_ctx *ctx, struct umld_err *err)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = listener_fd;
+	s->table = t;
+	s->ctx = ctx;
+	for (size_t i = 0; i < ARRAY_SIZE(s->mem); i++)
+		s->mem[i].fd = -1;
+	s->sync_wakeup =
+		ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+	r = pthread_create(&s->thread, NULL, serve, s);
+	if (r != 0)
+		return umld_err_set(err, -r, "cannot start the notification thread: %s", strerror(r));
+	pthread_detach(s->thread);
+	s->running = true;
+	return 0;
+}

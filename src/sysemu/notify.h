@@ -1,0 +1,43 @@
+/* The fast emulation path: a thread of the monitor that answers seccomp user
+ * notifications (SECCOMP_RET_USER_NOTIF) for the handlers that need no ptrace
+ * stop. */
+#ifndef UMLD_SYSEMU_NOTIFY_H
+#define UMLD_SYSEMU_NOTIFY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "emul/handler.h"
+
+/* What the running kernel offers, probed once. */
+struct notify_support {
+	bool user_notif;  /* SECCOMP_RET_USER_NOTIF and NEW_LISTENER (Linux 5.0) */
+	bool addfd_send;  /* SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND (5.14) */
+	bool sync_wakeup; /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) */
+};
+
+/* Probes in a short-lived child; never fails, only reports less. */
+void notify_probe(struct notify_support *out);
+
+struct notify_server {
+	int fd; /* the listener */
+	const struct emul_table *table;
+	struct emul_ctx *ctx;
+	bool sync_wakeup;
+	pthread_t thread;
+	bool running;
+	uint64_t answered; /* notifications answered (written by the thread only) */
+	/* /proc/TID/mem fds of recent callers, validated when opened */
+	struct {
+		pid_t tid;
+		int fd;
+	} mem[64];
+};
+
+/* Takes ownership of listener_fd and starts the serving thread. */
+int notify_start(struct notify_server *s, int listener_fd, const struct emul_table *t,
+		 struct emul_ctx *ctx, struct umld_err *err);
+
+#endif
