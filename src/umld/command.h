@@ -8,13 +8,15 @@
 struct umld_command {
 	const char *name;
 	const char *args;    /* usage after "umld NAME" */
-	const char *summary; /* one line for `umld --help` */
+	const char *summary; /* one line for `umld --help`; NULL: internal, not listed */
 	/* Returns the process exit status; on bad input it prints the error
 	 * and returns 2 (UMLD_EXIT_USAGE). */
 	int (*exec)(int argc, char **argv);
 };
 
 extern const struct umld_command cmd_run;
+extern const struct umld_command cmd_bench;
+extern const struct umld_command cmd_bench_guest;
 
 /* Prints "umld: MSG" and the command's usage line to stderr; returns 2. */
 int command_usage_error(const struct umld_command *c, const char *fmt, ...)

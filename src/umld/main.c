@@ -10,6 +10,8 @@
 
 static const struct umld_command *const commands[] = {
 	&cmd_run,
+	&cmd_bench,
+	&cmd_bench_guest,
 };
 
 static void print_help(FILE *out)
@@ -18,7 +20,8 @@ static void print_help(FILE *out)
 		     "A system-call virtualizer: runs programs as guests of a per-instance virtual kernel.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-6s %s\n", commands[i]->name, commands[i]->summary);
+		if (commands[i]->summary)
+			fprintf(out, "  %-6s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "\nOptions:\n"
 		     "  -h, --help     show this help and exit\n"
 		     "  -V, --version  show the version and exit\n\n"

@@ -1,0 +1,353 @@
+/* `umld bench`: the cost of system calls under umld against native, in one
+ * run. Each round runs the guest side (`umld bench-guest`) once natively and
+ * once under umld in each mode, in a rotating order, so that drift in the
+ * machine's speed spreads evenly over the modes; the figure per op and mode
+ * is the median over rounds of each run's median batch. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "umld/bench.h"
+#include "umld/command.h"
+
+struct bench_mode {
+	const char *name;
+	const char *what;
+	const char *const *flags; /* `umld run` flags; NULL: native, no umld */
+};
+
+static const char *const flags_pass[] = { NULL };
+static const char *const flags_notify[] = { "--test-handlers", NULL };
+static const char *const flags_trace[] = { "--test-handlers", "--notify=off", NULL };
+static const char *const flags_sysemu[] = { "--intercept=sysemu", "--test-handlers", NULL };
+
+static const struct bench_mode modes[] = {
+	{ "native", "without umld", NULL },
+	{ "pass", "under umld, nothing intercepted", flags_pass },
+	{ "notify", "getppid, uname emulated through seccomp user notification", flags_notify },
+	{ "trace", "getppid, uname emulated through a ptrace stop (RET_TRACE)", flags_trace },
+	{ "sysemu", "every call stops under PTRACE_SYSEMU; getppid, uname emulated",
+	  flags_sysemu },
+};
+#define NMODES ARRAY_SIZE(modes)
+#define MAX_ROUNDS 50
+
+struct sample {
+	double ns[MAX_ROUNDS];
+	int count;
+};
+
+struct bench_run {
+	const char *exe;
+	int rounds;
+	bool json;
+	bool op_on[64];
+	bool mode_on[NMODES];
+	struct sample s[NMODES][64];
+};
+
+static void bench_help(void)
+{
+	printf("Usage: umld bench [--rounds=N] [--ops=OP,...] [--modes=MODE,...] [--json]\n"
+	       "Measures the cost per call of system calls natively and under umld, in one\n"
+	       "run, interleaved, and prints the median ns per call and the ratio to native.\n\n"
+	       "Options:\n"
+	       "  --rounds=N      runs per mode (default 5, at most %d)\n"
+	       "  --ops=LIST      only these operations (comma-separated)\n"
+	       "  --modes=LIST    only these modes (native is always measured)\n"
+	       "  --json          one JSON object per op and mode: op, mode, ns, ratio, ...\n"
+	       "  -h, --help      show this help and exit\n\nOperations:\n",
+	       MAX_ROUNDS);
+	for (size_t i = 0; i < bench_nops; i++)
+		printf("  %-17s %s\n", bench_ops[i].name, bench_ops[i].what);
+	printf("\nModes:\n");
+	for (size_t i = 0; i < NMODES; i++)
+		printf("  %-8s %s\n", modes[i].name, modes[i].what);
+}
+
+/* Runs one guest and folds its lines into the samples of mode m. */
+static int run_once(struct bench_run *b, size_t m)
+{
+	char *argv[32];
+	int argc = 0, pipefd[2], status;
+	char line[256];
+	FILE *f;
+	pid_t pid;
+
+	if (modes[m].flags) {
+		argv[argc++] = (char *)b->exe;
+		argv[argc++] = (char *)"run";
+		for (const char *const *fl = modes[m].flags; *fl; fl++)
+			argv[argc++] = (char *)*fl;
+		argv[argc++] = (char *)"--";
+	}
+	argv[argc++] = (char *)b->exe;
+	argv[argc++] = (char *)"bench-guest";
+	for (size_t i = 0; i < bench_nops && argc < 30; i++)
+		if (b->op_on[i])
+			argv[argc++] = (char *)bench_ops[i].name;
+	argv[argc] = NULL;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execv(b->exe, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	f = fdopen(pipefd[0], "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char name[64];
+		double ns;
+		long iters;
+
+		if (sscanf(line, "%63s %lf %ld", name, &ns, &iters) != 3)
+			continue;
+		for (size_t i = 0; i < bench_nops; i++) {
+			struct sample *s = &b->s[m][i];
+			if (strcmp(bench_ops[i].name, name) == 0 && s->count < MAX_ROUNDS)
+				s->ns[s->count++] = ns;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -ECHILD;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(struct sample *s)
+{
+	if (s->count == 0)
+		return -1;
+	qsort(s->ns, (size_t)s->count, sizeof(double), cmp_double);
+	return s->count % 2 ? s->ns[s->count / 2]
+			    : (s->ns[s->count / 2 - 1] + s->ns[s->count / 2]) / 2;
+}
+
+static void print_table(struct bench_run *b, double med[NMODES][64])
+{
+	printf("%-17s", "op (ns per call)");
+	for (size_t m = 0; m < NMODES; m++)
+		if (b->mode_on[m])
+			printf(" %17s", modes[m].name);
+	printf("\n");
+	for (size_t i = 0; i < bench_nops; i++) {
+		if (!b->op_on[i])
+			continue;
+		printf("%-17s", bench_ops[i].name);
+		for (size_t m = 0; m < NMODES; m++) {
+			char cell[40];
+			if (!b->mode_on[m])
+				continue;
+			if (med[m][i] < 0)
+				snprintf(cell, sizeof(cell), "failed");
+			else if (m == 0)
+				snprintf(cell, sizeof(cell), "%.1f", med[m][i]);
+			else
+				snprintf(cell, sizeof(cell), "%.1f (%.2fx)", med[m][i],
+					 med[0][i] > 0 ? med[m][i] / med[0][i] : 0.0);
+			printf(" %17s", cell);
+		}
+		printf("\n");
+	}
+	printf("\n%d rounds; each figure is the median over rounds of the median of 9 batches.\n",
+	       b->rounds);
+}
+
+static void print_json(struct bench_run *b, double med[NMODES][64])
+{
+	struct utsname u;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	uname(&u);
+	for (size_t i = 0; i < bench_nops; i++) {
+		if (!b->op_on[i])
+			continue;
+		for (size_t m = 0; m < NMODES; m++) {
+			json_object *o;
+			if (!b->mode_on[m] || med[m][i] < 0)
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "op", json_object_new_string(bench_ops[i].name));
+			json_object_object_add(o, "mode", json_object_new_string(modes[m].name));
+			json_object_object_add(o, "ns", json_object_new_double(med[m][i]));
+			json_object_object_add(o, "ratio", json_object_new_double(
+				med[0][i] > 0 ? med[m][i] / med[0][i] : 0));
+			json_object_object_add(o, "rounds", json_object_new_int(b->s[m][i].count));
+			json_object_object_add(o, "ns_min", json_object_new_double(b->s[m][i].ns[0]));
+			json_object_object_add(o, "ns_max", json_object_new_double(
+				b->s[m][i].ns[b->s[m][i].count - 1]));
+			json_object_object_add(o, "kernel", json_object_new_string(u.release));
+			json_object_object_add(o, "cpus", json_object_new_int((int)ncpu));
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		}
+	}
+}
+
+/* Marks the names of a comma-separated list; returns the unknown one or NULL. */
+static const char *select_names(char *list, bool *on, size_t n, const char *(*name_of)(size_t))
+{
+	for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (strcmp(w, name_of(i)) == 0)
+				break;
+		if (i == n)
+			return w;
+		on[i] = true;
+	}
+	return NULL;
+}
+
+static const char *op_name(size_t i)
+{
+	return bench_ops[i].name;
+}
+
+static const char *mode_name(size_t i)
+{
+	return modes[i].name;
+}
+
+static int bench_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "ops", required_argument, NULL, 'o' },
+		{ "modes", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static struct bench_run b;
+	static double med[NMODES][64];
+	char exe[PATH_MAX];
+	bool any_op = false, any_mode = false;
+	ssize_t n;
+	int c;
+
+	memset(&b, 0, sizeof(b));
+	b.rounds = 5;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+		const char *bad;
+		switch (c) {
+		case 'r':
+			b.rounds = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || b.rounds < 1 || b.rounds > MAX_ROUNDS)
+				return command_usage_error(&cmd_bench,
+							   "--rounds: '%s' is not a number from 1 to %d",
+							   optarg, MAX_ROUNDS);
+			break;
+		case 'o':
+			bad = select_names(optarg, b.op_on, bench_nops, op_name);
+			if (bad)
+				return command_usage_error(&cmd_bench, "--ops: unknown operation '%s'", bad);
+			any_op = true;
+			break;
+		case 'm':
+			bad = select_names(optarg, b.mode_on, NMODES, mode_name);
+			if (bad)
+				return command_usage_error(&cmd_bench, "--modes: unknown mode '%s'", bad);
+			any_mode = true;
+			break;
+		case 'j':
+			b.json = true;
+			break;
+		case 'h':
+			bench_help();
+			return 0;
+		default:
+			return command_usage_error(&cmd_bench, "unknown or incomplete option '%s'",
+						   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return command_usage_error(&cmd_bench, "unexpected argument '%s'", argv[optind]);
+	for (size_t i = 0; !any_op && i < bench_nops; i++)
+		b.op_on[i] = true;
+	for (size_t m = 0; !any_mode && m < NMODES; m++)
+		b.mode_on[m] = true;
+	b.mode_on[0] = true; /* ratios need native */
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0) {
+		fprintf(stderr, "umld: bench: cannot find the umld binary: %s\n", strerror(errno));
+		return 1;
+	}
+	exe[n] = '\0';
+	b.exe = exe;
+
+	for (int r = 0; r < b.rounds; r++) {
+		for (size_t k = 0; k < NMODES; k++) {
+			size_t m = (k + (size_t)r) % NMODES;
+			if (!b.mode_on[m])
+				continue;
+			if (!b.json)
+				fprintf(stderr, "\rround %d/%d: %-8s", r + 1, b.rounds, modes[m].name);
+			if (run_once(&b, m) < 0)
+				fprintf(stderr, "\numld: bench: the %s run of round %d failed\n",
+					modes[m].name, r + 1);
+		}
+	}
+	if (!b.json)
+		fprintf(stderr, "\r%40s\r", "");
+	for (size_t m = 0; m < NMODES; m++)
+		for (size_t i = 0; i < bench_nops; i++)
+			med[m][i] = median(&b.s[m][i]);
+	if (b.json)
+		print_json(&b, med);
+	else
+		print_table(&b, med);
+	for (size_t m = 0; m < NMODES; m++)
+		for (size_t i = 0; i < bench_nops; i++)
+			if (b.mode_on[m] && b.op_on[i] && med[m][i] < 0)
+				return 1;
+	return 0;
+}
+
+const struct umld_command cmd_bench = {
+	.name = "bench",
+	.args = "[--rounds=N] [--ops=OP,...] [--modes=MODE,...] [--json]",
+	.summary = "measure system-call costs under umld against native",
+	.exec = bench_exec,
+};
+
+static int bench_guest_exec(int argc, char **argv)
+{
+	return bench_guest_main(argc, argv);
+}
+
+const struct umld_command cmd_bench_guest = {
+	.name = "bench-guest",
+	.args = "[OP...]",
+	.summary = NULL, /* internal: the guest side of `umld bench` */
+	.exec = bench_guest_exec,
+};
