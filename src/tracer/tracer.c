@@ -66,10 +66,11 @@ static void install_signal_handlers(pid_t guest)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int tracer_init(struct tracer *tr, struct engine *e)
+int tracer_init(struct tracer *tr, struct engine *e, enum colocate_policy colocate)
 {
 	memset(tr, 0, sizeof(*tr));
 	tr->engine = e;
+	placement_init(&tr->place, colocate);
 	return task_table_init(&tr->tasks);
 }
 
@@ -211,9 +212,10 @@ static void on_stopped(struct tracer *tr, pid_t pid, int status)
 	t->attached = true;
 	switch (event) {
 	case 0:
-		if (sig == (SIGTRAP | 0x80))
+		if (sig == (SIGTRAP | 0x80)) {
+			placement_on_stop(&tr->place, &tr->tasks);
 			resume(tr, t, engine_syscall_stop(tr->engine, t), 0);
-		else
+		} else
 			on_signal_stop(tr, t, sig);
 		break;
 	case PTRACE_EVENT_STOP:
@@ -228,6 +230,7 @@ static void on_stopped(struct tracer *tr, pid_t pid, int status)
 		on_exec(tr, t);
 		break;
 	case PTRACE_EVENT_SECCOMP:
+		placement_on_stop(&tr->place, &tr->tasks);
 		resume(tr, t, engine_seccomp_stop(tr->engine, t), 0);
 		break;
 	default:
@@ -249,8 +252,10 @@ int tracer_run(struct tracer *tr)
 		pid_t pid = waitpid(-1, &status, __WALL);
 
 		if (pid < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				placement_tick(&tr->place, &tr->tasks);
 				continue;
+			}
 			break; /* ECHILD: every task is gone */
 		}
 		if (WIFSTOPPED(status)) {

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
+#include "tracer/placement.h"
 #include "tracer/task.h"
 
 struct spawn_opts {
@@ -22,9 +23,11 @@ struct tracer {
 	pid_t first;        /* host pid of the guest's first process */
 	int first_status;   /* its wait status, once first_done */
 	bool first_done;
+	struct placement place;
 };
 
-int tracer_init(struct tracer *tr, struct engine *e);
+/* Call before tracer_spawn (placement decides where the guest starts). */
+int tracer_init(struct tracer *tr, struct engine *e, enum colocate_policy colocate);
 void tracer_free(struct tracer *tr);
 
 /* Resolves argv[0] the way a shell does (PATH search when it has no '/').

@@ -310,14 +310,14 @@ static int bench_exec(int argc, char **argv)
 			size_t m = (k + (size_t)r) % NMODES;
 			if (!b.mode_on[m])
 				continue;
-			if (!b.json)
+			if (!b.json && isatty(STDERR_FILENO))
 				fprintf(stderr, "\rround %d/%d: %-8s", r + 1, b.rounds, modes[m].name);
 			if (run_once(&b, m) < 0)
 				fprintf(stderr, "\numld: bench: the %s run of round %d failed\n",
 					modes[m].name, r + 1);
 		}
 	}
-	if (!b.json)
+	if (!b.json && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r%40s\r", "");
 	for (size_t m = 0; m < NMODES; m++)
 		for (size_t i = 0; i < bench_nops; i++)

@@ -29,13 +29,15 @@ static void run_help(void)
 	       "  --notify=auto|off emulate through seccomp user notifications where the\n"
 	       "                    kernel has them (auto, the default), or always through\n"
 	       "                    ptrace stops (off)\n"
+	       "  --colocate=WHEN   run the monitor and the guest on one CPU: auto (while\n"
+	       "                    ptrace stops are frequent; the default), always, never\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
 	       "  -v, --verbose     log more (repeat for debug)\n"
 	       "  -h, --help        show this help and exit\n");
 }
 
-enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS, OPT_NOTIFY };
+enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS, OPT_NOTIFY, OPT_COLOCATE };
 
 /* Whether the fast path is usable: the mode, the flag, and the kernel. */
 static bool want_notify(const struct engine *e, bool notify_flag)
@@ -50,7 +52,13 @@ static bool want_notify(const struct engine *e, bool notify_flag)
 	return sup.user_notif;
 }
 
-static int run_guest(const struct engine *proto, char **cmd, bool test_handlers, bool notify_flag)
+struct run_opts {
+	bool test_handlers;
+	bool notify;
+	enum colocate_policy colocate;
+};
+
+static int run_guest(const struct engine *proto, char **cmd, const struct run_opts *ro)
 {
 	static struct notify_server notify;
 	static struct emul_table table; /* large: kept off the stack */
@@ -64,19 +72,21 @@ static int run_guest(const struct engine *proto, char **cmd, bool test_handlers,
 	bool use_notify;
 
 	emul_table_init(&table);
-	if (test_handlers && emul_table_add(&table, &emul_feature_testing, &err) < 0)
+	if (ro->test_handlers && emul_table_add(&table, &emul_feature_testing, &err) < 0)
 		return command_report(&err);
 	engine.table = &table;
 
 	if (spawn_resolve(cmd[0], path, sizeof(path), &err) < 0)
 		return command_report(&err);
-	use_notify = want_notify(&engine, notify_flag);
-	if (engine.mode == INTERCEPT_SECCOMP) {
+	use_notify = want_notify(&engine, ro->notify);
+	/* With nothing claimed there is nothing to filter: even an allow-all
+	 * filter costs every call the kernel's seccomp entry path. */
+	if (engine.mode == INTERCEPT_SECCOMP && table.claimed > 0) {
 		if (filter_build(&table, use_notify, &filter, &err) < 0)
 			return command_report(&err);
 		so.filter = &filter;
 	}
-	if (tracer_init(&tr, &engine) < 0) {
+	if (tracer_init(&tr, &engine, ro->colocate) < 0) {
 		filter_free(&filter);
 		umld_err_set(&err, -ENOMEM, "out of memory");
 		return command_report(&err);
@@ -101,13 +111,13 @@ static int run_exec(int argc, char **argv)
 		{ "intercept", required_argument, NULL, OPT_INTERCEPT },
 		{ "test-handlers", no_argument, NULL, OPT_TEST_HANDLERS },
 		{ "notify", required_argument, NULL, OPT_NOTIFY },
+		{ "colocate", required_argument, NULL, OPT_COLOCATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct engine engine = { .mode = INTERCEPT_SECCOMP };
-	bool test_handlers = false;
-	bool notify_flag = true;
+	struct run_opts ro = { .notify = true, .colocate = COLOCATE_AUTO };
 	int verbosity = 0;
 	int c;
 
@@ -123,16 +133,22 @@ static int run_exec(int argc, char **argv)
 							   optarg);
 			break;
 		case OPT_TEST_HANDLERS:
-			test_handlers = true;
+			ro.test_handlers = true;
 			break;
 		case OPT_NOTIFY:
 			if (strcmp(optarg, "auto") == 0)
-				notify_flag = true;
+				ro.notify = true;
 			else if (strcmp(optarg, "off") == 0)
-				notify_flag = false;
+				ro.notify = false;
 			else
 				return command_usage_error(&cmd_run,
 							   "--notify: '%s' is not auto or off", optarg);
+			break;
+		case OPT_COLOCATE:
+			if (colocate_policy_parse(optarg, &ro.colocate) < 0)
+				return command_usage_error(&cmd_run,
+							   "--colocate: '%s' is not auto, always or never",
+							   optarg);
 			break;
 		case 'v':
 			verbosity++;
@@ -150,12 +166,12 @@ static int run_exec(int argc, char **argv)
 	if (optind >= argc)
 		return command_usage_error(&cmd_run, "no command given");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
-	return run_guest(&engine, argv + optind, test_handlers, notify_flag);
+	return run_guest(&engine, argv + optind, &ro);
 }
 
 const struct umld_command cmd_run = {
 	.name = "run",
-	.args = "[--intercept=seccomp|sysemu] [--notify=auto|off] [--] COMMAND [ARG...]",
+	.args = "[--intercept=seccomp|sysemu] [--notify=auto|off] [--colocate=WHEN] [--] COMMAND [ARG...]",
 	.summary = "run a command as a guest in the foreground",
 	.exec = run_exec,
 };
