@@ -70,6 +70,9 @@ struct verdict emul_dispatch(const struct emul_table *t, struct emul_ctx *ctx,
  * notification path gets a memfd the monitor filled with "umld-test\n". `umld run --test-handlers`
  * and `umld bench` use it, so the emulation paths work with no subsystem. */
 extern const struct emul_feature emul_feature_testing;
+/* Test-only too: claims ~40 common calls and passes each unchanged (see
+ * testing.c); `umld run --test-passthrough`. */
+extern const struct emul_feature emul_feature_passthrough;
 #define EMUL_TEST_PPID 4242
 #define EMUL_TEST_NODENAME "umld-test"
 

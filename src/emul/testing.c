@@ -68,3 +68,32 @@ const struct emul_feature emul_feature_testing = {
 	.handlers = testing_handlers,
 	.count = ARRAY_SIZE(testing_handlers),
 };
+
+/* The pass-through set: claims common calls and lets each run unchanged. It
+ * changes no result, so the whole integration suite runs with it to exercise
+ * the filter and both emulation paths (notification CONTINUE, ptrace stop)
+ * on real programs. */
+static struct verdict test_pass(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	return verdict_pass();
+}
+
+#define PASS_THROUGH(n) { .name = #n, .enter = test_pass }
+static const struct emul_handler passthrough_handlers[] = {
+	PASS_THROUGH(read), PASS_THROUGH(write), PASS_THROUGH(open), PASS_THROUGH(openat),
+	PASS_THROUGH(close), PASS_THROUGH(newfstatat), PASS_THROUGH(statx),
+	PASS_THROUGH(getdents64), PASS_THROUGH(execve), PASS_THROUGH(execveat),
+	PASS_THROUGH(clone), PASS_THROUGH(clone3), PASS_THROUGH(fork), PASS_THROUGH(vfork),
+	PASS_THROUGH(wait4), PASS_THROUGH(kill), PASS_THROUGH(tgkill), PASS_THROUGH(rt_sigaction),
+	PASS_THROUGH(getppid), PASS_THROUGH(uname), PASS_THROUGH(pipe2), PASS_THROUGH(dup2),
+	PASS_THROUGH(fcntl), PASS_THROUGH(lseek), PASS_THROUGH(access), PASS_THROUGH(faccessat2),
+	PASS_THROUGH(readlink), PASS_THROUGH(getcwd), PASS_THROUGH(chdir), PASS_THROUGH(unlink),
+	PASS_THROUGH(unlinkat), PASS_THROUGH(rename), PASS_THROUGH(renameat2), PASS_THROUGH(mkdir),
+	PASS_THROUGH(mkdirat), PASS_THROUGH(exit_group), PASS_THROUGH(getpid),
+};
+
+const struct emul_feature emul_feature_passthrough = {
+	.name = "passthrough",
+	.handlers = passthrough_handlers,
+	.count = ARRAY_SIZE(passthrough_handlers),
+};

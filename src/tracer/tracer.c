@@ -172,13 +172,15 @@ static void on_new_task(struct tracer *tr, struct task *parent)
 static void on_exec(struct tracer *tr, struct task *t)
 {
 	unsigned long former = 0;
+	pid_t tgid = t->tid;
 
 	/* A non-leader thread that called execve now has the leader's id: its
-	 * record (syscall state) replaces the vanished leader's. */
-	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former) == 0 && former > 0 &&
-	    (pid_t)former != t->tid) {
-		task_rename(&tr->tasks, (pid_t)former, t->tid);
-		t = task_get(&tr->tasks, t->tid);
+	 * record (syscall state) replaces the vanished leader's, which t
+	 * points to and which task_rename frees. */
+	if (ptrace(PTRACE_GETEVENTMSG, tgid, 0, &former) == 0 && former > 0 &&
+	    (pid_t)former != tgid) {
+		task_rename(&tr->tasks, (pid_t)former, tgid);
+		t = task_get(&tr->tasks, tgid);
 		if (!t)
 			return;
 		t->attached = true;

@@ -33,11 +33,13 @@ static void run_help(void)
 	       "                    ptrace stops are frequent; the default), always, never\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
+	       "  --test-passthrough  claim ~40 common calls and let each run unchanged\n"
+	       "                    (exercises the filter and both emulation paths)\n"
 	       "  -v, --verbose     log more (repeat for debug)\n"
 	       "  -h, --help        show this help and exit\n");
 }
 
-enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS, OPT_NOTIFY, OPT_COLOCATE };
+enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS, OPT_TEST_PASSTHROUGH, OPT_NOTIFY, OPT_COLOCATE };
 
 /* Whether the fast path is usable: the mode, the flag, and the kernel. */
 static bool want_notify(const struct engine *e, bool notify_flag)
@@ -54,6 +56,7 @@ static bool want_notify(const struct engine *e, bool notify_flag)
 
 struct run_opts {
 	bool test_handlers;
+	bool test_passthrough;
 	bool notify;
 	enum colocate_policy colocate;
 };
@@ -73,6 +76,8 @@ static int run_guest(const struct engine *proto, char **cmd, const struct run_op
 
 	emul_table_init(&table);
 	if (ro->test_handlers && emul_table_add(&table, &emul_feature_testing, &err) < 0)
+		return command_report(&err);
+	if (ro->test_passthrough && emul_table_add(&table, &emul_feature_passthrough, &err) < 0)
 		return command_report(&err);
 	engine.table = &table;
 
@@ -110,6 +115,7 @@ static int run_exec(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "intercept", required_argument, NULL, OPT_INTERCEPT },
 		{ "test-handlers", no_argument, NULL, OPT_TEST_HANDLERS },
+		{ "test-passthrough", no_argument, NULL, OPT_TEST_PASSTHROUGH },
 		{ "notify", required_argument, NULL, OPT_NOTIFY },
 		{ "colocate", required_argument, NULL, OPT_COLOCATE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -134,6 +140,9 @@ static int run_exec(int argc, char **argv)
 			break;
 		case OPT_TEST_HANDLERS:
 			ro.test_handlers = true;
+			break;
+		case OPT_TEST_PASSTHROUGH:
+			ro.test_passthrough = true;
 			break;
 		case OPT_NOTIFY:
 			if (strcmp(optarg, "auto") == 0)
@@ -165,6 +174,9 @@ static int run_exec(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return command_usage_error(&cmd_run, "no command given");
+	if (ro.test_handlers && ro.test_passthrough)
+		return command_usage_error(&cmd_run,
+					   "--test-handlers and --test-passthrough exclude each other");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
 	return run_guest(&engine, argv + optind, &ro);
 }

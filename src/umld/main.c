@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(verb, commands[i]->name) == 0)
 			return commands[i]->exec(argc - 1, argv + 1);
-	fprintf(stderr, "umld: unknown command or option '%s'\nTry 'umld --help'.\n", verb);
+	fprintf(stderr, "umld: unknown command or option '%s'\n"
+			"Usage: umld COMMAND [OPTION...] [ARG...]\nTry 'umld --help'.\n", verb);
 	return UMLD_EXIT_USAGE;
 }
