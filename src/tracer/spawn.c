@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,18 @@ static int exec_error(struct umld_err *err, const char *cmd, int e)
 	return r;
 }
 
-static int check_exec(const char *path)
+/* 0 when path can be executed, else an errno. In a PATH search (searching),
+ * a directory we may not search counts as nothing found there, as a shell
+ * counts it; a file that exists but cannot be run keeps its errno. */
+static int check_exec(const char *path, bool searching)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	if (stat(path, &st) < 0) {
+		if (searching && (errno == ENOTDIR || errno == EACCES || errno == ELOOP))
+			return ENOENT;
 		return errno;
+	}
 	if (S_ISDIR(st.st_mode))
 		return EISDIR;
 	if (access(path, X_OK) < 0)
@@ -60,7 +67,7 @@ int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err
 	if (!cmd || !*cmd)
 		return exec_error(err, cmd ? cmd : "", ENOENT);
 	if (strchr(cmd, '/')) {
-		int e = check_exec(cmd);
+		int e = check_exec(cmd, false);
 		if (e)
 			return exec_error(err, cmd, e);
 		if ((size_t)snprintf(path, size, "%s", cmd) >= size)
@@ -80,10 +87,10 @@ int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err
 			snprintf(path, size, "%s", cmd);
 		else
 			snprintf(path, size, "%.*s/%s", n, p, cmd);
-		e = check_exec(path);
+		e = check_exec(path, true);
 		if (e == 0)
 			return 0;
-		if (e != ENOENT && e != ENOTDIR && !first_error)
+		if (e != ENOENT && !first_error)
 			first_error = e;
 		if (!*end)
 			break;
