@@ -67,7 +67,8 @@ struct verdict emul_dispatch(const struct emul_table *t, struct emul_ctx *ctx,
 
 /* The test-only handler set: getppid answers 4242 and uname answers a fixed
  * utsname (nodename "umld-test"), in both ABIs; a 64-bit memfd_create on the
- * notification path gets a memfd the monitor filled with "umld-test\n". `umld run --test-handlers`
+ * notification path gets a memfd the monitor filled with "umld-test\n";
+ * access reads its path as the kernel does (EFAULT, ENAMETOOLONG) and runs. `umld run --test-handlers`
  * and `umld bench` use it, so the emulation paths work with no subsystem. */
 extern const struct emul_feature emul_feature_testing;
 /* Test-only too: claims ~40 common calls and passes each unchanged (see

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -57,10 +58,22 @@ static struct verdict test_memfd_create(struct emul_ctx *ctx, const struct sc_re
 	return verdict_fd(fd, (req->args[1] & MFD_CLOEXEC) ? O_CLOEXEC : 0);
 }
 
+/* Reads the path as the kernel's getname() would (EFAULT, ENAMETOOLONG when
+ * no NUL comes within PATH_MAX) and otherwise lets the call run: the errno
+ * of a bad path must be the kernel's. */
+static struct verdict test_access(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	char path[PATH_MAX];
+	ssize_t n = req_read_str(req, req->args[0], path, sizeof(path));
+
+	return n < 0 ? verdict_deny((int)-n) : verdict_pass();
+}
+
 static const struct emul_handler testing_handlers[] = {
 	{ .name = "getppid", .enter = test_getppid },
 	{ .name = "uname", .enter = test_uname },
 	{ .name = "memfd_create", .abis = EMUL_ABI_64, .enter = test_memfd_create },
+	{ .name = "access", .enter = test_access },
 };
 
 const struct emul_feature emul_feature_testing = {
