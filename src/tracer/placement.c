@@ -1,5 +1,5 @@
-/* The co-location policy of placement.h. Windows of stops decide: 200 or more
- * stops in 20 ms (10,000/s: a third of the time spent waking CPUs) pin; fewer
+/* The co-location policy of placement.h. Windows of stops decide: 64 or more
+ * stops in 6.4 ms (10,000/s: a third of the time spent waking CPUs) pin; fewer
  * than 100 in a 100 ms window (checked by a timer) unpin. The guest's view of its own affinity is
  * not virtualized yet: while pinned, sched_getaffinity shows one CPU. */
 #include "config.h"
@@ -14,8 +14,8 @@
 #include "common/log.h"
 #include "tracer/placement.h"
 
-#define PIN_WINDOW_NS 20000000LL
-#define PIN_STOPS 200
+#define PIN_WINDOW_NS 6400000LL
+#define PIN_STOPS 64
 #define UNPIN_WINDOW_NS 100000000LL
 #define UNPIN_STOPS 100
 
