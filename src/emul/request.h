@@ -23,6 +23,7 @@ struct sc_request {
 	long nr;
 	uint64_t args[SC_ARGS_MAX];
 	uint64_t ip;               /* instruction pointer after the syscall instruction */
+	uint64_t sp;               /* stack pointer (ptrace paths only, else 0) */
 	enum sc_path path;
 	const struct sc_info *info; /* NULL for numbers the table does not know */
 	/* SC_PATH_NOTIFY only: an fd on /proc/TID/mem opened and validated
@@ -30,6 +31,12 @@ struct sc_request {
 	 * access cannot reach another process that recycled the pid; -1 on
 	 * the ptrace paths, where the stopped task holds its pid. */
 	int memfd;
+	/* SC_PATH_NOTIFY: gets a fresh memfd when the cached one went stale
+	 * (the caller execed since it was opened); -errno when the caller is
+	 * gone. NULL elsewhere. */
+	int (*memfd_reopen)(const struct sc_request *req);
+	void *notify;      /* the notification server, for memfd_reopen */
+	uint64_t notif_id; /* the notification's id */
 };
 
 enum verdict_kind {

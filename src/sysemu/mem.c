@@ -161,15 +161,30 @@ int guest_fd_write(int memfd, uint64_t addr, const void *buf, size_t len)
 	return len ? fd_rw(memfd, addr, (void *)buf, len, 1) : 0;
 }
 
+/* Through the request's memfd, reopening it once if an exec made it stale. */
+static int req_fd_rw(const struct sc_request *req, uint64_t addr, void *buf, size_t len, int write)
+{
+	int r = write ? guest_fd_write(req->memfd, addr, buf, len)
+		      : guest_fd_read(req->memfd, addr, buf, len);
+	int fd;
+
+	if (r != -ESTALE || !req->memfd_reopen)
+		return r;
+	fd = req->memfd_reopen(req);
+	if (fd < 0)
+		return -ESRCH;
+	return write ? guest_fd_write(fd, addr, buf, len) : guest_fd_read(fd, addr, buf, len);
+}
+
 int req_read(const struct sc_request *req, uint64_t addr, void *buf, size_t len)
 {
-	return req->memfd >= 0 ? guest_fd_read(req->memfd, addr, buf, len)
+	return req->memfd >= 0 ? req_fd_rw(req, addr, buf, len, 0)
 			       : guest_read(req->tid, addr, buf, len);
 }
 
 int req_write(const struct sc_request *req, uint64_t addr, const void *buf, size_t len)
 {
-	return req->memfd >= 0 ? guest_fd_write(req->memfd, addr, buf, len)
+	return req->memfd >= 0 ? req_fd_rw(req, addr, (void *)buf, len, 1)
 			       : guest_write(req->tid, addr, buf, len);
 }
 

@@ -122,6 +122,17 @@ static int mem_fd(struct notify_server *s, pid_t tid, uint64_t id, bool reopen)
 	return fd;
 }
 
+static int reopen_memfd(const struct sc_request *req)
+{
+	struct notify_server *s = req->notify;
+	int fd = mem_fd(s, req->tid, req->notif_id, false);
+
+	/* the cache may already hold a fresh one from an earlier retry */
+	if (fd >= 0 && fd != req->memfd)
+		return fd;
+	return mem_fd(s, req->tid, req->notif_id, true);
+}
+
 static void respond(struct notify_server *s, struct seccomp_notif_resp *resp)
 {
 	/* ENOENT: the caller was killed meanwhile; nothing to answer */
@@ -137,6 +148,9 @@ static void answer(struct notify_server *s, const struct seccomp_notif *n)
 		.nr = n->data.nr,
 		.ip = n->data.instruction_pointer,
 		.path = SC_PATH_NOTIFY,
+		.memfd_reopen = reopen_memfd,
+		.notify = s,
+		.notif_id = n->id,
 	};
 	struct seccomp_notif_resp resp = { .id = n->id };
 	struct verdict v;

@@ -72,6 +72,7 @@ int regs_decode_stop(pid_t tid, struct sc_request *req)
 		return -errno;
 	req->tid = tid;
 	req->ip = si.instruction_pointer;
+	req->sp = si.stack_pointer;
 	switch (si.op) {
 	case PTRACE_SYSCALL_INFO_ENTRY:
 		req->nr = (long)si.entry.nr;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -152,9 +153,68 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+/* Writes s to a /proc/self file (async-signal-safe). */
+static int write_proc(const char *file, const char *s)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* Formats "ID ID 1\n" without stdio (async-signal-safe). */
+static void id_map_line(char *buf, unsigned id)
+{
+	char num[16];
+	int n = 0;
+
+	do
+		num[n++] = (char)('0' + id % 10);
+	while ((id /= 10) && n < 15);
+	for (int i = 0; i < 2; i++) {
+		for (int k = n - 1; k >= 0; k--)
+			*buf++ = num[k];
+		*buf++ = ' ';
+	}
+	memcpy(buf, "1\n", 3);
+}
+
+/* The containerized backends: enter the namespaces and set them up. */
+static int child_enter_ns(const struct spawn_ns *ns)
+{
+	unsigned uid = getuid(), gid = getgid();
+	char line[48];
+	int flags = ns->unshare_flags | (ns->userns ? CLONE_NEWUSER : 0);
+
+	if (!flags)
+		return 0;
+	if (unshare(flags) < 0)
+		return -errno;
+	if (ns->userns) {
+		/* the caller's ids map to themselves: files keep their owners
+		 * for this user, others show as the overflow id */
+		id_map_line(line, uid);
+		if (write_proc("/proc/self/uid_map", line) < 0)
+			return -EPERM;
+		if (write_proc("/proc/self/setgroups", "deny") < 0)
+			return -EPERM;
+		id_map_line(line, gid);
+		if (write_proc("/proc/self/gid_map", line) < 0)
+			return -EPERM;
+	}
+	if (ns->hostname && sethostname(ns->hostname, strlen(ns->hostname)) < 0)
+		return -errno;
+	return 0;
+}
+
 static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, const char *path,
 						 char *const *argv, char *const *sh_argv,
-						 const struct filter_prog *filter)
+						 const struct filter_prog *filter,
+						 const struct spawn_ns *ns)
 {
 	sigset_t none;
 	char c;
@@ -171,6 +231,12 @@ static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, con
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	r = child_enter_ns(ns);
+	if (r < 0) {
+		child_write_error("cannot enter the guest's namespaces", "", -r);
+		_exit(126);
+	}
 
 	if (filter) {
 		r = filter_install(filter);
@@ -235,7 +301,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	}
 	if (pid == 0) {
 		close(sync[1]);
-		child_main(sync[0], monitor, path, o->argv, sh_argv, o->filter);
+		child_main(sync[0], monitor, path, o->argv, sh_argv, o->filter, &o->ns);
 	}
 	close(sync[0]);
 	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) < 0) {

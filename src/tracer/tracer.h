@@ -12,9 +12,18 @@
 #include "tracer/placement.h"
 #include "tracer/task.h"
 
+/* Namespaces the first process enters before exec (the containerized
+ * backends). */
+struct spawn_ns {
+	int unshare_flags;    /* CLONE_NEW*: 0 for none */
+	bool userns;          /* add CLONE_NEWUSER with the caller's ids mapped to themselves */
+	const char *hostname; /* set in the new UTS namespace */
+};
+
 struct spawn_opts {
 	char *const *argv;                /* the command and its arguments */
 	const struct filter_prog *filter; /* installed before exec; NULL in sysemu mode */
+	struct spawn_ns ns;
 };
 
 struct tracer {

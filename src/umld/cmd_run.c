@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "emul/handler.h"
+#include "emul/vkernel.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
 #include "sysemu/notify.h"
@@ -31,6 +33,11 @@ static void run_help(void)
 	       "                    ptrace stops (off)\n"
 	       "  --colocate=WHEN   run the monitor and the guest on one CPU: auto (while\n"
 	       "                    ptrace stops are frequent; the default), always, never\n"
+	       "  --hostname=NAME   the guest's host name (uname, hostname, /proc/sys/kernel)\n"
+	       "  --containerize=WHEN  give subsystems to host namespaces: auto (default:\n"
+	       "                    where the guest cannot tell), never (always emulate),\n"
+	       "                    required (fail when the host does not allow it)\n"
+	       "  --explain         print each subsystem's backend and why, then run\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
 	       "  --test-passthrough  claim ~40 common calls and let each run unchanged\n"
@@ -39,7 +46,16 @@ static void run_help(void)
 	       "  -h, --help        show this help and exit\n");
 }
 
-enum { OPT_INTERCEPT = 256, OPT_TEST_HANDLERS, OPT_TEST_PASSTHROUGH, OPT_NOTIFY, OPT_COLOCATE };
+enum {
+	OPT_INTERCEPT = 256,
+	OPT_TEST_HANDLERS,
+	OPT_TEST_PASSTHROUGH,
+	OPT_NOTIFY,
+	OPT_COLOCATE,
+	OPT_HOSTNAME,
+	OPT_CONTAINERIZE,
+	OPT_EXPLAIN,
+};
 
 /* Whether the fast path is usable: the mode, the flag, and the kernel. */
 static bool want_notify(const struct engine *e, bool notify_flag)
@@ -55,15 +71,43 @@ static bool want_notify(const struct engine *e, bool notify_flag)
 }
 
 struct run_opts {
+	struct vk_wants vk;
+	bool explain;
 	bool test_handlers;
 	bool test_passthrough;
 	bool notify;
 	enum colocate_policy colocate;
 };
 
+/* The virtual kernel: backends, handlers, and what the child must set up. */
+static int setup_vkernel(struct vkernel *vk, const struct run_opts *ro, struct emul_table *t,
+			 struct spawn_ns *ns, struct umld_err *err)
+{
+	struct host_ns hn;
+	int r;
+
+	memset(&hn, 0, sizeof(hn));
+	if (ro->vk.hostname)
+		host_ns_probe(&hn);
+	r = vkernel_init(vk, &ro->vk, &hn, err);
+	if (r == 0)
+		r = vkernel_claim(vk, t, err);
+	if (r < 0)
+		return r;
+	if (vk->backend[SUBSYS_UTS] == BACKEND_CONTAINER) {
+		ns->unshare_flags |= CLONE_NEWUTS;
+		ns->hostname = ro->vk.hostname;
+	}
+	ns->userns = ns->unshare_flags && vk->container_userns;
+	if (ro->explain)
+		vkernel_explain(vk, stderr);
+	return 0;
+}
+
 static int run_guest(const struct engine *proto, char **cmd, const struct run_opts *ro)
 {
 	static struct notify_server notify;
+	static struct vkernel vk;
 	static struct emul_table table; /* large: kept off the stack */
 	struct engine engine = *proto;
 	struct filter_prog filter = { 0 };
@@ -79,7 +123,10 @@ static int run_guest(const struct engine *proto, char **cmd, const struct run_op
 		return command_report(&err);
 	if (ro->test_passthrough && emul_table_add(&table, &emul_feature_passthrough, &err) < 0)
 		return command_report(&err);
+	if (setup_vkernel(&vk, ro, &table, &so.ns, &err) < 0)
+		return command_report(&err);
 	engine.table = &table;
+	engine.ctx.state = &vk;
 
 	if (spawn_resolve(cmd[0], path, sizeof(path), &err) < 0)
 		return command_report(&err);
@@ -118,6 +165,9 @@ static int run_exec(int argc, char **argv)
 		{ "test-passthrough", no_argument, NULL, OPT_TEST_PASSTHROUGH },
 		{ "notify", required_argument, NULL, OPT_NOTIFY },
 		{ "colocate", required_argument, NULL, OPT_COLOCATE },
+		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+		{ "containerize", required_argument, NULL, OPT_CONTAINERIZE },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -159,6 +209,22 @@ static int run_exec(int argc, char **argv)
 							   "--colocate: '%s' is not auto, always or never",
 							   optarg);
 			break;
+		case OPT_HOSTNAME:
+			if (!*optarg || strlen(optarg) > VK_NAME_MAX)
+				return command_usage_error(&cmd_run,
+							   "--hostname: '%s' must be 1 to %d bytes",
+							   optarg, VK_NAME_MAX);
+			ro.vk.hostname = optarg;
+			break;
+		case OPT_CONTAINERIZE:
+			if (containerize_parse(optarg, &ro.vk.containerize) < 0)
+				return command_usage_error(&cmd_run,
+							   "--containerize: '%s' is not auto, never or required",
+							   optarg);
+			break;
+		case OPT_EXPLAIN:
+			ro.explain = true;
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -183,7 +249,7 @@ static int run_exec(int argc, char **argv)
 
 const struct umld_command cmd_run = {
 	.name = "run",
-	.args = "[--intercept=seccomp|sysemu] [--notify=auto|off] [--colocate=WHEN] [--] COMMAND [ARG...]",
+	.args = "[--intercept=MODE] [--hostname=NAME] [--containerize=WHEN] [--explain] [--] COMMAND [ARG...]",
 	.summary = "run a command as a guest in the foreground",
 	.exec = run_exec,
 };

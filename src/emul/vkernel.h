@@ -1,0 +1,75 @@
+/* The per-instance virtual kernel: which backend each subsystem got and why,
+ * and the state the emulated backends answer from. Handlers run on the tracer
+ * thread and on the notification thread: state changes take the lock. */
+#ifndef UMLD_EMUL_VKERNEL_H
+#define UMLD_EMUL_VKERNEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "emul/handler.h"
+
+enum subsys { SUBSYS_UTS = 0, SUBSYS_COUNT };
+
+enum backend {
+	BACKEND_OFF = 0,   /* not asked for: the host's view passes through */
+	BACKEND_EMULATED,  /* answered by umld's handlers */
+	BACKEND_CONTAINER, /* a host namespace does it; calls pass through */
+};
+
+enum containerize { CONTAINERIZE_AUTO = 0, CONTAINERIZE_NEVER, CONTAINERIZE_REQUIRED };
+
+/* What the host lets an unprivileged (or privileged) monitor create. */
+struct host_ns {
+	bool privileged; /* CAP_SYS_ADMIN: namespaces without a user namespace */
+	bool userns;     /* unshare(CLONE_NEWUSER) works */
+	bool utsns;      /* unshare(CLONE_NEWUTS) works (inside a user ns if !privileged) */
+	char userns_why[128]; /* why not, when !userns */
+	char utsns_why[192];
+};
+
+/* What the user asked of the virtual kernel. */
+struct vk_wants {
+	const char *hostname; /* NULL: the host's */
+	enum containerize containerize;
+};
+
+#define VK_NAME_MAX 64
+
+struct vkernel {
+	pthread_mutex_t lock;
+	enum backend backend[SUBSYS_COUNT];
+	char why[SUBSYS_COUNT][256];
+	bool container_userns; /* the containerized backends need a user namespace */
+	struct {
+		char nodename[VK_NAME_MAX + 1];
+		char domainname[VK_NAME_MAX + 1];
+		/* memfds holding "NAME\n", kept current, that guests reopen
+		 * through /proc/MONITOR/fd/N on the ptrace paths; -1 until used */
+		int name_fd[2];
+	} uts;
+};
+
+const char *subsys_name(enum subsys s);
+const char *backend_name(enum backend b);
+int containerize_parse(const char *s, enum containerize *out);
+
+/* Probes the host in short-lived children. */
+void host_ns_probe(struct host_ns *h);
+
+/* Chooses each subsystem's backend and fills the initial state. Fails (exit
+ * status 2) when --containerize=required cannot be met, naming the
+ * subsystem and the reason. */
+int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
+		 struct umld_err *err);
+/* Adds the emulated subsystems' handlers to t. */
+int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_err *err);
+/* One line per subsystem: backend and why (umld run --explain). */
+void vkernel_explain(const struct vkernel *vk, FILE *out);
+
+/* The UTS subsystem's handler set (uts.c). */
+extern const struct emul_feature emul_feature_uts;
+
+#endif
