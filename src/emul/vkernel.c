@@ -15,7 +15,7 @@
 
 const char *subsys_name(enum subsys s)
 {
-	static const char *const names[SUBSYS_COUNT] = { [SUBSYS_UTS] = "uts" };
+	static const char *const names[SUBSYS_COUNT] = { [SUBSYS_UTS] = "uts", [SUBSYS_PID] = "pid" };
 
 	return (unsigned)s < SUBSYS_COUNT ? names[s] : "?";
 }
@@ -61,6 +61,28 @@ static int try_unshare(int flags)
 	return WEXITSTATUS(status) ? WEXITSTATUS(status) - 1 : 0;
 }
 
+/* Whether namespaces of flags can be made: directly when privileged, else
+ * inside a new user namespace. */
+static bool probe_ns(const struct host_ns *h, int flags, const char *what, char *why, size_t size)
+{
+	int e;
+
+	if (h->privileged) {
+		e = try_unshare(flags);
+		if (e)
+			snprintf(why, size, "unshare(%s): %s", what, strerror(e));
+		return e == 0;
+	}
+	if (!h->userns) {
+		snprintf(why, size, "not privileged, and no user namespace (%s)", h->userns_why);
+		return false;
+	}
+	e = try_unshare(CLONE_NEWUSER | flags);
+	if (e)
+		snprintf(why, size, "unshare(CLONE_NEWUSER|%s): %s", what, strerror(e));
+	return e == 0;
+}
+
 void host_ns_probe(struct host_ns *h)
 {
 	int e;
@@ -73,18 +95,9 @@ void host_ns_probe(struct host_ns *h)
 	if (e)
 		snprintf(h->userns_why, sizeof(h->userns_why), "unshare(CLONE_NEWUSER): %s",
 			 strerror(e));
-	if (h->privileged) {
-		h->utsns = true;
-	} else if (h->userns) {
-		e = try_unshare(CLONE_NEWUSER | CLONE_NEWUTS);
-		h->utsns = e == 0;
-		if (e)
-			snprintf(h->utsns_why, sizeof(h->utsns_why),
-				 "unshare(CLONE_NEWUSER|CLONE_NEWUTS): %s", strerror(e));
-	} else {
-		snprintf(h->utsns_why, sizeof(h->utsns_why),
-			 "not privileged, and no user namespace (%s)", h->userns_why);
-	}
+	h->utsns = probe_ns(h, CLONE_NEWUTS, "CLONE_NEWUTS", h->utsns_why, sizeof(h->utsns_why));
+	h->pidns = probe_ns(h, CLONE_NEWPID | CLONE_NEWNS, "CLONE_NEWPID|CLONE_NEWNS", h->pidns_why,
+			    sizeof(h->pidns_why));
 }
 
 static int choose_uts(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
@@ -132,6 +145,38 @@ static int choose_uts(struct vkernel *vk, const struct vk_wants *w, const struct
 	return 0;
 }
 
+/* Pids have no emulated backend yet: a PID namespace or nothing. As a user
+ * that needs a user namespace, which auto takes here for want of anything
+ * better, and says so. */
+static int choose_pid(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
+		      struct umld_err *err)
+{
+	char *why = vk->why[SUBSYS_PID];
+	size_t wsz = sizeof(vk->why[SUBSYS_PID]);
+
+	if (!w->virtual_pids) {
+		vk->backend[SUBSYS_PID] = BACKEND_OFF;
+		snprintf(why, wsz, "no --virtual-pids: the guest sees host pids");
+		return 0;
+	}
+	if (w->containerize == CONTAINERIZE_NEVER)
+		return umld_err_usage(err, "--virtual-pids with --containerize=never: pid: there is "
+					   "no emulated pid backend yet; it needs a PID namespace");
+	if (!h->pidns)
+		return umld_err_usage(err, "--virtual-pids: pid: the host does not allow a PID "
+					   "namespace (%s), and there is no emulated pid backend yet",
+				      h->pidns_why);
+	vk->backend[SUBSYS_PID] = BACKEND_CONTAINER;
+	if (h->privileged) {
+		snprintf(why, wsz, "PID namespace with its own /proc");
+	} else {
+		vk->container_userns = true;
+		snprintf(why, wsz, "PID namespace with its own /proc, inside a user namespace "
+				   "(unmapped users show as nobody; no emulated backend yet)");
+	}
+	return 0;
+}
+
 int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
 		 struct umld_err *err)
 {
@@ -148,6 +193,8 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 					      w->hostname, VK_NAME_MAX);
 	}
 	r = choose_uts(vk, w, h, err);
+	if (r == 0)
+		r = choose_pid(vk, w, h, err);
 	if (r < 0)
 		return r;
 	if (uname(&u) == 0)

@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "emul/handler.h"
 
-enum subsys { SUBSYS_UTS = 0, SUBSYS_COUNT };
+enum subsys { SUBSYS_UTS = 0, SUBSYS_PID, SUBSYS_COUNT };
 
 enum backend {
 	BACKEND_OFF = 0,   /* not asked for: the host's view passes through */
@@ -26,13 +26,16 @@ struct host_ns {
 	bool privileged; /* CAP_SYS_ADMIN: namespaces without a user namespace */
 	bool userns;     /* unshare(CLONE_NEWUSER) works */
 	bool utsns;      /* unshare(CLONE_NEWUTS) works (inside a user ns if !privileged) */
+	bool pidns;      /* unshare(CLONE_NEWPID|CLONE_NEWNS) works (likewise) */
 	char userns_why[128]; /* why not, when !userns */
 	char utsns_why[192];
+	char pidns_why[192];
 };
 
 /* What the user asked of the virtual kernel. */
 struct vk_wants {
 	const char *hostname; /* NULL: the host's */
+	bool virtual_pids;    /* the guest's first process is pid 1 */
 	enum containerize containerize;
 };
 

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -183,17 +185,13 @@ static void id_map_line(char *buf, unsigned id)
 	memcpy(buf, "1\n", 3);
 }
 
-/* The containerized backends: enter the namespaces and set them up. */
-static int child_enter_ns(const struct spawn_ns *ns)
+/* The containerized backends: the namespaces were created by clone(); set
+ * them up. uid and gid are the monitor's, read before clone (inside a new
+ * user namespace they would read as the overflow id). */
+static int child_setup_ns(const struct spawn_ns *ns, unsigned uid, unsigned gid)
 {
-	unsigned uid = getuid(), gid = getgid();
 	char line[48];
-	int flags = ns->unshare_flags | (ns->userns ? CLONE_NEWUSER : 0);
 
-	if (!flags)
-		return 0;
-	if (unshare(flags) < 0)
-		return -errno;
 	if (ns->userns) {
 		/* the caller's ids map to themselves: files keep their owners
 		 * for this user, others show as the overflow id */
@@ -208,22 +206,29 @@ static int child_enter_ns(const struct spawn_ns *ns)
 	}
 	if (ns->hostname && sethostname(ns->hostname, strlen(ns->hostname)) < 0)
 		return -errno;
+	if (ns->clone_flags & CLONE_NEWPID) {
+		/* a /proc of the new pid namespace, in a mount namespace of our
+		 * own whose changes do not propagate to the host */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return -errno;
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			return -errno;
+	}
 	return 0;
 }
 
-static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, const char *path,
+static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 						 char *const *argv, char *const *sh_argv,
 						 const struct filter_prog *filter,
-						 const struct spawn_ns *ns)
+						 const struct spawn_ns *ns, unsigned uid, unsigned gid)
 {
 	sigset_t none;
 	char c;
 	int r;
 
-	/* If the monitor dies before seizing us, do not run unsupervised. */
+	/* If the monitor dies before seizing us, do not run unsupervised. The
+	 * read below fails then too (the socket's other end is gone). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != monitor)
-		_exit(127);
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(127);
 
@@ -232,7 +237,7 @@ static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, con
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	r = child_enter_ns(ns);
+	r = child_setup_ns(ns, uid, gid);
 	if (r < 0) {
 		child_write_error("cannot enter the guest's namespaces", "", -r);
 		_exit(126);
@@ -249,10 +254,10 @@ static __attribute__((noreturn)) void child_main(int sync_fd, pid_t monitor, con
 		if (filter->listener)
 			close(r);
 	}
+	/* the monitor stops us once (PTRACE_INTERRUPT) before it says go */
+	if (read(sync_fd, &c, 1) != 1)
+		_exit(127);
 	close(sync_fd);
-	/* Stop once: the monitor resumes us in its interception mode, so the
-	 * execve below is already a guest call. */
-	kill(getpid(), SIGSTOP);
 
 	execve(path, argv, environ);
 	r = errno;
@@ -274,7 +279,8 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	cleanup_free char **sh_argv = NULL;
 	int sync[2];
 	size_t argc = 0;
-	pid_t monitor = getpid();
+	unsigned uid = getuid(), gid = getgid();
+	int clone_flags = o->ns.clone_flags | (o->ns.userns ? CLONE_NEWUSER : 0);
 	pid_t pid;
 	struct task *t;
 
@@ -292,7 +298,12 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	*listener = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
 		return umld_err_set(err, -errno, "socketpair: %s", strerror(errno));
-	pid = fork();
+	/* clone rather than fork: a new pid namespace must be entered at
+	 * creation for the guest's first process to be its pid 1. The monitor
+	 * is single-threaded here, and the child makes only
+	 * async-signal-safe calls before exec. */
+	pid = clone_flags ? (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, 0, 0, 0, 0)
+			  : fork();
 	if (pid < 0) {
 		int e = errno;
 		close(sync[0]);
@@ -301,7 +312,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	}
 	if (pid == 0) {
 		close(sync[1]);
-		child_main(sync[0], monitor, path, o->argv, sh_argv, o->filter, &o->ns);
+		child_main(sync[0], path, o->argv, sh_argv, o->filter, &o->ns, uid, gid);
 	}
 	close(sync[0]);
 	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) < 0) {
@@ -317,7 +328,6 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	}
 	t->attached = true;
-	t->start_stop = true;
 	tr->first = pid;
 	if (write(sync[1], "g", 1) != 1) {
 		int e = errno;
@@ -333,6 +343,16 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 			return umld_err_set(err, *listener,
 					    "the guest did not hand over its seccomp listener");
 		}
+	}
+	/* Stop it once before it execs (it waits for the go below): the stop
+	 * loop resumes it in the interception mode, so its execve is already a
+	 * guest call. A SIGSTOP it sent itself would not do: a pid 1 ignores
+	 * it. */
+	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 || write(sync[1], "x", 1) != 1) {
+		int e = errno;
+		close(sync[1]);
+		kill(pid, SIGKILL);
+		return umld_err_set(err, -e, "cannot start the guest: %s", strerror(e));
 	}
 	close(sync[1]);
 	return 0;

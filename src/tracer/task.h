@@ -26,7 +26,6 @@ struct task {
 	pid_t tid;
 	bool attached;      /* its first stop was seen */
 	bool group_stopped; /* in group-stop, held with PTRACE_LISTEN */
-	bool start_stop;    /* the first guest process: its SIGSTOP before exec is ours */
 	enum task_sysemu sysemu;
 	/* the re-executed call, to recognise its entry stop */
 	uint64_t reexec_ip;

@@ -150,8 +150,9 @@ static void on_event_stop(struct tracer *tr, struct task *t, int sig)
 			mirror_stop(tr);
 		return;
 	}
-	/* SIGTRAP: the first stop of an auto-attached task, or the end of a
-	 * group-stop (SIGCONT) while listening */
+	/* SIGTRAP: the first stop of an auto-attached task, the monitor's
+	 * PTRACE_INTERRUPT of the first process before its exec, or the end of
+	 * a group-stop (SIGCONT) while listening */
 	t->group_stopped = false;
 	resume(tr, t, engine_resume_how(tr->engine, t), 0);
 }
@@ -190,13 +191,6 @@ static void on_exec(struct tracer *tr, struct task *t)
 
 static void on_signal_stop(struct tracer *tr, struct task *t, int sig)
 {
-	if (t->start_stop && sig == SIGSTOP) {
-		/* the first process stopped itself before exec: swallow it and
-		 * resume in the interception mode */
-		t->start_stop = false;
-		resume(tr, t, engine_resume_how(tr->engine, t), 0);
-		return;
-	}
 	resume(tr, t, engine_resume_how(tr->engine, t), sig);
 }
 

@@ -15,7 +15,7 @@
 /* Namespaces the first process enters before exec (the containerized
  * backends). */
 struct spawn_ns {
-	int unshare_flags;    /* CLONE_NEW*: 0 for none */
+	int clone_flags;      /* CLONE_NEW* the first process is created in: 0 for none */
 	bool userns;          /* add CLONE_NEWUSER with the caller's ids mapped to themselves */
 	const char *hostname; /* set in the new UTS namespace */
 };

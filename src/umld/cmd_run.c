@@ -34,6 +34,8 @@ static void run_help(void)
 	       "  --colocate=WHEN   run the monitor and the guest on one CPU: auto (while\n"
 	       "                    ptrace stops are frequent; the default), always, never\n"
 	       "  --hostname=NAME   the guest's host name (uname, hostname, /proc/sys/kernel)\n"
+	       "  --virtual-pids    the guest's first process is pid 1 and sees only its own\n"
+	       "                    processes (ps, /proc, kill)\n"
 	       "  --containerize=WHEN  give subsystems to host namespaces: auto (default:\n"
 	       "                    where the guest cannot tell), never (always emulate),\n"
 	       "                    required (fail when the host does not allow it)\n"
@@ -55,6 +57,7 @@ enum {
 	OPT_HOSTNAME,
 	OPT_CONTAINERIZE,
 	OPT_EXPLAIN,
+	OPT_VIRTUAL_PIDS,
 };
 
 /* Whether the fast path is usable: the mode, the flag, and the kernel. */
@@ -87,7 +90,7 @@ static int setup_vkernel(struct vkernel *vk, const struct run_opts *ro, struct e
 	int r;
 
 	memset(&hn, 0, sizeof(hn));
-	if (ro->vk.hostname)
+	if (ro->vk.hostname || ro->vk.virtual_pids)
 		host_ns_probe(&hn);
 	r = vkernel_init(vk, &ro->vk, &hn, err);
 	if (r == 0)
@@ -95,10 +98,12 @@ static int setup_vkernel(struct vkernel *vk, const struct run_opts *ro, struct e
 	if (r < 0)
 		return r;
 	if (vk->backend[SUBSYS_UTS] == BACKEND_CONTAINER) {
-		ns->unshare_flags |= CLONE_NEWUTS;
+		ns->clone_flags |= CLONE_NEWUTS;
 		ns->hostname = ro->vk.hostname;
 	}
-	ns->userns = ns->unshare_flags && vk->container_userns;
+	if (vk->backend[SUBSYS_PID] == BACKEND_CONTAINER)
+		ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
+	ns->userns = ns->clone_flags && vk->container_userns;
 	if (ro->explain)
 		vkernel_explain(vk, stderr);
 	return 0;
@@ -168,6 +173,7 @@ static int run_exec(int argc, char **argv)
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "containerize", required_argument, NULL, OPT_CONTAINERIZE },
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "virtual-pids", no_argument, NULL, OPT_VIRTUAL_PIDS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -224,6 +230,9 @@ static int run_exec(int argc, char **argv)
 			break;
 		case OPT_EXPLAIN:
 			ro.explain = true;
+			break;
+		case OPT_VIRTUAL_PIDS:
+			ro.vk.virtual_pids = true;
 			break;
 		case 'v':
 			verbosity++;
