@@ -1,7 +1,7 @@
 /* Instance files (umld.conf(5)): one table says which [Section] Key= exist and
  * how each value is parsed; the line parser only splits lines and applies it. */
 /* Autoconf's config.h comes in first through this header (see there). */
-#include "umld/config.h"
+#include "umld/conffile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -869,7 +869,7 @@ static int read_all(const char *path, char **text, size_t *len, struct umld_err 
 int config_load(const char *path, struct instance_config *out, struct umld_err *err)
 {
 	cleanup_free char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	config_init(out);
