@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -100,6 +101,32 @@ int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err
 		p = end + 1;
 	}
 	return exec_error(err, cmd, first_error ? first_error : ENOENT);
+}
+
+void spawn_limits_init(struct spawn_limits *l)
+{
+	l->memory = l->file_size = l->cpu_time = -1;
+	l->tasks = l->open_files = -1;
+}
+
+/* Sets each limit that is set (async-signal-safe). */
+static int child_set_limits(const struct spawn_limits *l)
+{
+	const struct {
+		int resource;
+		long long value;
+	} set[] = {
+		{ RLIMIT_AS, l->memory },      { RLIMIT_FSIZE, l->file_size },
+		{ RLIMIT_CPU, l->cpu_time },   { RLIMIT_NPROC, l->tasks },
+		{ RLIMIT_NOFILE, l->open_files },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(set); i++) {
+		struct rlimit rl = { .rlim_cur = (rlim_t)set[i].value, .rlim_max = (rlim_t)set[i].value };
+		if (set[i].value >= 0 && setrlimit(set[i].resource, &rl) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /* Only async-signal-safe calls from here to exec. */
@@ -218,10 +245,13 @@ static int child_setup_ns(const struct spawn_ns *ns, unsigned uid, unsigned gid)
 }
 
 static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
-						 char *const *argv, char *const *sh_argv,
-						 const struct filter_prog *filter,
-						 const struct spawn_ns *ns, unsigned uid, unsigned gid)
+						 char *const *sh_argv, const struct spawn_opts *o,
+						 unsigned uid, unsigned gid)
 {
+	char *const *argv = o->argv;
+	char *const *envp = o->envp ? o->envp : environ;
+	const struct filter_prog *filter = o->filter;
+	const struct spawn_ns *ns = &o->ns;
 	sigset_t none;
 	char c;
 	int r;
@@ -242,6 +272,15 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 		child_write_error("cannot enter the guest's namespaces", "", -r);
 		_exit(126);
 	}
+	r = child_set_limits(&o->limits);
+	if (r < 0) {
+		child_write_error("cannot set the guest's resource limits", "", -r);
+		_exit(126);
+	}
+	if (o->cwd && chdir(o->cwd) < 0) {
+		child_write_error("cannot enter the working directory ", o->cwd, errno);
+		_exit(126);
+	}
 
 	if (filter) {
 		r = filter_install(filter);
@@ -259,11 +298,11 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 		_exit(127);
 	close(sync_fd);
 
-	execve(path, argv, environ);
+	execve(path, argv, envp);
 	r = errno;
 	if (r == ENOEXEC) {
 		/* like execvp: a file without a known format is a shell script */
-		execve("/bin/sh", sh_argv, environ);
+		execve("/bin/sh", sh_argv, envp);
 		r = errno;
 	}
 	child_write_error("", argv[0], r);
@@ -312,7 +351,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	}
 	if (pid == 0) {
 		close(sync[1]);
-		child_main(sync[0], path, o->argv, sh_argv, o->filter, &o->ns, uid, gid);
+		child_main(sync[0], path, sh_argv, o, uid, gid);
 	}
 	close(sync[0]);
 	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) < 0) {

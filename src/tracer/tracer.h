@@ -20,10 +20,24 @@ struct spawn_ns {
 	const char *hostname; /* set in the new UTS namespace */
 };
 
+/* Resource limits set in the first process before exec; -1: inherited. */
+struct spawn_limits {
+	long long memory;    /* RLIMIT_AS, bytes */
+	long long file_size; /* RLIMIT_FSIZE, bytes */
+	long long cpu_time;  /* RLIMIT_CPU, seconds */
+	long tasks;          /* RLIMIT_NPROC */
+	long open_files;     /* RLIMIT_NOFILE */
+};
+
+void spawn_limits_init(struct spawn_limits *l);
+
 struct spawn_opts {
 	char *const *argv;                /* the command and its arguments */
+	char *const *envp;                /* NULL: the monitor's environment */
+	const char *cwd;                  /* NULL: the monitor's */
 	const struct filter_prog *filter; /* installed before exec; NULL in sysemu mode */
 	struct spawn_ns ns;
+	struct spawn_limits limits;
 };
 
 struct tracer {

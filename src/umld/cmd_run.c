@@ -5,18 +5,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "emul/handler.h"
-#include "emul/vkernel.h"
-#include "sysemu/engine.h"
-#include "sysemu/filter.h"
-#include "sysemu/notify.h"
-#include "tracer/tracer.h"
 #include "umld/command.h"
+#include "umld/monitor.h"
 
 static void run_help(void)
 {
@@ -60,105 +54,19 @@ enum {
 	OPT_VIRTUAL_PIDS,
 };
 
-/* Whether the fast path is usable: the mode, the flag, and the kernel. */
-static bool want_notify(const struct engine *e, bool notify_flag)
+static int run_guest(const struct monitor_opts *o)
 {
-	struct notify_support sup;
-
-	if (e->mode != INTERCEPT_SECCOMP || !notify_flag || e->table->claimed == 0)
-		return false;
-	notify_probe(&sup);
-	if (!sup.user_notif)
-		log_info("seccomp user notification unavailable: emulating through ptrace stops");
-	return sup.user_notif;
-}
-
-struct run_opts {
-	struct vk_wants vk;
-	bool explain;
-	bool test_handlers;
-	bool test_passthrough;
-	bool notify;
-	enum colocate_policy colocate;
-};
-
-/* The virtual kernel: backends, handlers, and what the child must set up. */
-static int setup_vkernel(struct vkernel *vk, const struct run_opts *ro, struct emul_table *t,
-			 struct spawn_ns *ns, struct umld_err *err)
-{
-	struct host_ns hn;
-	int r;
-
-	memset(&hn, 0, sizeof(hn));
-	if (ro->vk.hostname || ro->vk.virtual_pids)
-		host_ns_probe(&hn);
-	r = vkernel_init(vk, &ro->vk, &hn, err);
-	if (r == 0)
-		r = vkernel_claim(vk, t, err);
-	if (r < 0)
-		return r;
-	if (vk->backend[SUBSYS_UTS] == BACKEND_CONTAINER) {
-		ns->clone_flags |= CLONE_NEWUTS;
-		ns->hostname = ro->vk.hostname;
-	}
-	if (vk->backend[SUBSYS_PID] == BACKEND_CONTAINER)
-		ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
-	ns->userns = ns->clone_flags && vk->container_userns;
-	if (ro->explain)
-		vkernel_explain(vk, stderr);
-	return 0;
-}
-
-static int run_guest(const struct engine *proto, char **cmd, const struct run_opts *ro)
-{
-	static struct notify_server notify;
-	static struct vkernel vk;
-	static struct emul_table table; /* large: kept off the stack */
-	struct engine engine = *proto;
-	struct filter_prog filter = { 0 };
-	struct tracer tr;
+	static struct monitor m; /* large: kept off the stack */
 	struct umld_err err = { 0 };
-	char path[PATH_MAX];
-	struct spawn_opts so = { .argv = cmd };
-	int status, r, listener;
-	bool use_notify;
+	int status;
 
-	emul_table_init(&table);
-	if (ro->test_handlers && emul_table_add(&table, &emul_feature_testing, &err) < 0)
-		return command_report(&err);
-	if (ro->test_passthrough && emul_table_add(&table, &emul_feature_passthrough, &err) < 0)
-		return command_report(&err);
-	if (setup_vkernel(&vk, ro, &table, &so.ns, &err) < 0)
-		return command_report(&err);
-	engine.table = &table;
-	engine.ctx.state = &vk;
-
-	if (spawn_resolve(cmd[0], path, sizeof(path), &err) < 0)
-		return command_report(&err);
-	use_notify = want_notify(&engine, ro->notify);
-	/* With nothing claimed there is nothing to filter: even an allow-all
-	 * filter costs every call the kernel's seccomp entry path. */
-	if (engine.mode == INTERCEPT_SECCOMP && table.claimed > 0) {
-		if (filter_build(&table, use_notify, &filter, &err) < 0)
-			return command_report(&err);
-		so.filter = &filter;
-	}
-	if (tracer_init(&tr, &engine, ro->colocate) < 0) {
-		filter_free(&filter);
-		umld_err_set(&err, -ENOMEM, "out of memory");
+	if (monitor_prepare(&m, o, &err) < 0 || monitor_start(&m, &err) < 0) {
+		/* a started guest is killed: it never ran a line of its command */
+		monitor_free(&m);
 		return command_report(&err);
 	}
-	r = tracer_spawn(&tr, path, &so, &listener, &err);
-	filter_free(&filter);
-	if (r == 0 && listener >= 0)
-		r = notify_start(&notify, listener, &table, &engine.ctx, &err);
-	if (r < 0) {
-		/* the guest is killed: it never ran a line of its command */
-		tracer_free(&tr);
-		return command_report(&err);
-	}
-	status = tracer_run(&tr);
-	tracer_free(&tr);
+	status = monitor_wait(&m);
+	monitor_free(&m);
 	return wait_status_to_exit(status);
 }
 
@@ -178,18 +86,18 @@ static int run_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct engine engine = { .mode = INTERCEPT_SECCOMP };
-	struct run_opts ro = { .notify = true, .colocate = COLOCATE_AUTO };
+	struct monitor_opts ro;
 	int verbosity = 0;
 	int c;
 
+	monitor_opts_init(&ro);
 	opterr = 0;
 	optind = 1;
 	/* "+": options end at the first non-option, which is the command */
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_INTERCEPT:
-			if (intercept_mode_parse(optarg, &engine.mode) < 0)
+			if (intercept_mode_parse(optarg, &ro.mode) < 0)
 				return command_usage_error(&cmd_run,
 							   "--intercept: '%s' is not a mode (seccomp or sysemu)",
 							   optarg);
@@ -253,7 +161,8 @@ static int run_exec(int argc, char **argv)
 		return command_usage_error(&cmd_run,
 					   "--test-handlers and --test-passthrough exclude each other");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
-	return run_guest(&engine, argv + optind, &ro);
+	ro.argv = argv + optind;
+	return run_guest(&ro);
 }
 
 const struct umld_command cmd_run = {

@@ -1,0 +1,121 @@
+/* One guest's monitor, put together: which handlers are active, which
+ * backend each virtual-kernel subsystem got, the filter, and the order of
+ * starting (spawn, then the notification thread, then the stop loop). */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "umld/monitor.h"
+
+void monitor_opts_init(struct monitor_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = INTERCEPT_SECCOMP;
+	o->notify = true;
+	o->colocate = COLOCATE_AUTO;
+	spawn_limits_init(&o->limits);
+}
+
+/* The virtual kernel: backends, handlers, and what the child must set up. */
+static int setup_vkernel(struct monitor *m, struct umld_err *err)
+{
+	struct spawn_ns *ns = &m->so.ns;
+	struct host_ns hn;
+	int r;
+
+	memset(&hn, 0, sizeof(hn));
+	if (m->o.vk.hostname || m->o.vk.virtual_pids)
+		host_ns_probe(&hn);
+	r = vkernel_init(&m->vk, &m->o.vk, &hn, err);
+	if (r == 0)
+		r = vkernel_claim(&m->vk, &m->table, err);
+	if (r < 0)
+		return r;
+	if (m->vk.backend[SUBSYS_UTS] == BACKEND_CONTAINER) {
+		ns->clone_flags |= CLONE_NEWUTS;
+		ns->hostname = m->o.vk.hostname;
+	}
+	if (m->vk.backend[SUBSYS_PID] == BACKEND_CONTAINER)
+		ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
+	ns->userns = ns->clone_flags && m->vk.container_userns;
+	if (m->o.explain)
+		vkernel_explain(&m->vk, stderr);
+	return 0;
+}
+
+/* Whether the fast path is usable: the mode, the flag, and the kernel. */
+static bool want_notify(const struct monitor *m)
+{
+	struct notify_support sup;
+
+	if (m->o.mode != INTERCEPT_SECCOMP || !m->o.notify || m->table.claimed == 0)
+		return false;
+	notify_probe(&sup);
+	if (!sup.user_notif)
+		log_info("seccomp user notification unavailable: emulating through ptrace stops");
+	return sup.user_notif;
+}
+
+int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld_err *err)
+{
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->o = *o;
+	m->engine.mode = o->mode;
+	emul_table_init(&m->table);
+	if (o->test_handlers && (r = emul_table_add(&m->table, &emul_feature_testing, err)) < 0)
+		return r;
+	if (o->test_passthrough && (r = emul_table_add(&m->table, &emul_feature_passthrough, err)) < 0)
+		return r;
+	r = setup_vkernel(m, err);
+	if (r < 0)
+		return r;
+	m->engine.table = &m->table;
+	m->engine.ctx.state = &m->vk;
+
+	r = spawn_resolve(o->argv[0], m->path, sizeof(m->path), err);
+	if (r < 0)
+		return r;
+	/* With nothing claimed there is nothing to filter: even an allow-all
+	 * filter costs every call the kernel's seccomp entry path. */
+	if (o->mode == INTERCEPT_SECCOMP && m->table.claimed > 0) {
+		r = filter_build(&m->table, want_notify(m), &m->filter, err);
+		if (r < 0)
+			return r;
+		m->so.filter = &m->filter;
+	}
+	m->so.argv = o->argv;
+	m->so.envp = o->env;
+	m->so.cwd = o->cwd;
+	m->so.limits = o->limits;
+	if (tracer_init(&m->tr, &m->engine, o->colocate) < 0)
+		return umld_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int monitor_start(struct monitor *m, struct umld_err *err)
+{
+	int listener, r;
+
+	r = tracer_spawn(&m->tr, m->path, &m->so, &listener, err);
+	filter_free(&m->filter);
+	m->so.filter = NULL;
+	if (r == 0 && listener >= 0)
+		r = notify_start(&m->notify, listener, &m->table, &m->engine.ctx, err);
+	return r;
+}
+
+int monitor_wait(struct monitor *m)
+{
+	return tracer_run(&m->tr);
+}
+
+void monitor_free(struct monitor *m)
+{
+	filter_free(&m->filter);
+	tracer_free(&m->tr);
+}

@@ -1,0 +1,55 @@
+/* The monitor of one guest: the handler table, virtual kernel, filter,
+ * tracer and notification server that `umld run` and `umld start` share. */
+#ifndef UMLD_UMLD_MONITOR_H
+#define UMLD_UMLD_MONITOR_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "emul/handler.h"
+#include "emul/vkernel.h"
+#include "sysemu/engine.h"
+#include "sysemu/filter.h"
+#include "sysemu/notify.h"
+#include "tracer/tracer.h"
+
+/* What defines a guest run: `umld run` flags and instance files alike. */
+struct monitor_opts {
+	char **argv;
+	char **env;      /* NULL: the caller's environment */
+	const char *cwd; /* NULL: the caller's */
+	enum intercept_mode mode;
+	bool notify;
+	enum colocate_policy colocate;
+	struct vk_wants vk;
+	bool explain;
+	bool test_handlers;
+	bool test_passthrough;
+	struct spawn_limits limits;
+};
+
+void monitor_opts_init(struct monitor_opts *o);
+
+struct monitor {
+	struct monitor_opts o;
+	struct emul_table table;
+	struct vkernel vk;
+	struct engine engine;
+	struct tracer tr;
+	struct notify_server notify;
+	struct filter_prog filter;
+	struct spawn_opts so;
+	char path[PATH_MAX];
+};
+
+/* Builds the table, the virtual kernel and the filter; resolves the command.
+ * Nothing runs yet. */
+int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld_err *err);
+/* Starts the guest's first process (and the notification server). */
+int monitor_start(struct monitor *m, struct umld_err *err);
+/* Follows the guest until it has ended; the first process's wait status. */
+int monitor_wait(struct monitor *m);
+void monitor_free(struct monitor *m);
+
+#endif
