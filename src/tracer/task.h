@@ -27,6 +27,10 @@ struct task {
 	bool attached;      /* its first stop was seen */
 	bool group_stopped; /* in group-stop, held with PTRACE_LISTEN */
 	enum task_sysemu sysemu;
+	/* held at a stop while the instance is paused: how to resume it */
+	bool held;
+	int held_how; /* enum resume_how */
+	int held_sig;
 	/* the re-executed call, to recognise its entry stop */
 	uint64_t reexec_ip;
 	long reexec_nr;

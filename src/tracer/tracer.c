@@ -88,7 +88,7 @@ int wait_status_to_exit(int status)
 	return 1;
 }
 
-static void resume(struct tracer *tr, struct task *t, enum resume_how how, int sig)
+static void resume_now(struct task *t, enum resume_how how, int sig)
 {
 	long req;
 
@@ -109,6 +109,67 @@ static void resume(struct tracer *tr, struct task *t, enum resume_how how, int s
 	/* ESRCH: killed meanwhile (SIGKILL needs no tracer); its exit follows */
 	if (ptrace(req, t->tid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
 		glog_warn(t->tid, "cannot resume: %s", strerror(errno));
+}
+
+static void resume(struct tracer *tr, struct task *t, enum resume_how how, int sig)
+{
+	if (tr->paused && how != RESUME_NONE) {
+		if (!t->held)
+			tr->held++;
+		t->held = true;
+		t->held_how = how;
+		t->held_sig = sig;
+		return;
+	}
+	resume_now(t, how, sig);
+}
+
+static void interrupt_task(struct task *t, void *arg)
+{
+	/* group-stopped tasks are stopped already; held ones are held */
+	if (!t->held && !t->group_stopped)
+		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+}
+
+void tracer_pause(struct tracer *tr)
+{
+	if (tr->paused)
+		return;
+	tr->paused = true;
+	task_foreach(&tr->tasks, interrupt_task, tr);
+}
+
+static void release_task(struct task *t, void *arg)
+{
+	if (t->held) {
+		t->held = false;
+		resume_now(t, (enum resume_how)t->held_how, t->held_sig);
+	}
+}
+
+void tracer_unpause(struct tracer *tr)
+{
+	if (!tr->paused)
+		return;
+	tr->paused = false;
+	tr->held = 0;
+	task_foreach(&tr->tasks, release_task, NULL);
+}
+
+static void count_frozen(struct task *t, void *arg)
+{
+	if (t->held || t->group_stopped)
+		(*(size_t *)arg)++;
+}
+
+bool tracer_frozen(const struct tracer *tr)
+{
+	size_t n = 0;
+
+	if (!tr->paused)
+		return false;
+	task_foreach(&tr->tasks, count_frozen, &n);
+	return n == tr->tasks.count;
 }
 
 static bool is_stop_signal(int sig)
@@ -250,6 +311,8 @@ int tracer_run(struct tracer *tr)
 		if (pid < 0) {
 			if (errno == EINTR) {
 				placement_tick(&tr->place, &tr->tasks);
+				if (tr->on_wake)
+					tr->on_wake(tr, tr->wake_arg);
 				continue;
 			}
 			break; /* ECHILD: every task is gone */
@@ -260,7 +323,14 @@ int tracer_run(struct tracer *tr)
 		}
 		if (!WIFEXITED(status) && !WIFSIGNALED(status))
 			continue;
+		{
+			struct task *gone = task_find(&tr->tasks, pid);
+			if (gone && gone->held && tr->held)
+				tr->held--;
+		}
 		task_remove(&tr->tasks, pid);
+		if (pid != tr->first && tr->on_exit)
+			tr->on_exit(tr, pid, status, tr->wake_arg);
 		if (pid == tr->first && !tr->first_done) {
 			tr->first_done = true;
 			tr->first_status = status;

@@ -47,6 +47,17 @@ struct tracer {
 	int first_status;   /* its wait status, once first_done */
 	bool first_done;
 	struct placement place;
+	/* Called on the tracer thread when its waitpid was interrupted by a
+	 * signal: how other threads (the control server) get ptrace work done,
+	 * since ptrace requests must come from this thread. */
+	void (*on_wake)(struct tracer *tr, void *arg);
+	void *wake_arg;
+	/* Called when a task that is not the first process's thread group
+	 * leader exits (for instances: an exec'd process ending). */
+	void (*on_exit)(struct tracer *tr, pid_t pid, int status, void *arg);
+	/* Paused: every stop is held instead of resumed (see tracer_pause). */
+	bool paused;
+	size_t held;
 };
 
 /* Call before tracer_spawn (placement decides where the guest starts). */
@@ -67,6 +78,13 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 /* Runs the stop loop until the first process has ended and every other task
  * is gone. Returns the first process's wait status. */
 int tracer_run(struct tracer *tr);
+
+/* Freezes every guest task: each is interrupted (PTRACE_INTERRUPT) and held
+ * at the stop, unseen by the guest (no signal, no parent notification).
+ * Tracer thread only. tracer_frozen tells when every task is held. */
+void tracer_pause(struct tracer *tr);
+void tracer_unpause(struct tracer *tr);
+bool tracer_frozen(const struct tracer *tr);
 
 /* Shell-style exit status of a wait status: the code, or 128 + signal. */
 int wait_status_to_exit(int status);

@@ -15,6 +15,14 @@ struct umld_command {
 };
 
 extern const struct umld_command cmd_run;
+extern const struct umld_command cmd_start;
+extern const struct umld_command cmd_list;
+extern const struct umld_command cmd_status;
+extern const struct umld_command cmd_stop;
+extern const struct umld_command cmd_kill;
+extern const struct umld_command cmd_pause;
+extern const struct umld_command cmd_resume;
+extern const struct umld_command cmd_logs;
 extern const struct umld_command cmd_bench;
 extern const struct umld_command cmd_bench_guest;
 

@@ -10,6 +10,14 @@
 
 static const struct umld_command *const commands[] = {
 	&cmd_run,
+	&cmd_start,
+	&cmd_list,
+	&cmd_status,
+	&cmd_stop,
+	&cmd_kill,
+	&cmd_pause,
+	&cmd_resume,
+	&cmd_logs,
 	&cmd_bench,
 	&cmd_bench_guest,
 };
