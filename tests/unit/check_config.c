@@ -609,10 +609,10 @@ START_TEST(test_examples)
 	ck_assert_str_eq(c.name, "shell");
 	ASSERT_STRV(c.command, "/bin/bash");
 	ASSERT_STRV(c.roots, "/"); /* the host's root */
-	ck_assert_str_eq(c.cow, "/var/lib/umld/shell/cow");
+	ck_assert_ptr_null(c.cow); /* until the filesystem layer exists */
 	ck_assert_str_eq(c.hostname, "umld-shell");
 	ck_assert(c.virtual_pids);
-	ck_assert(c.fake_root);
+	ck_assert(!c.fake_root);
 	config_free(&c);
 
 	snprintf(path, sizeof(path), "%s/etc/examples/busybox.conf", srcdir);
@@ -627,11 +627,9 @@ START_TEST(test_examples)
 	ck_assert_str_eq(c.name, "web");
 	ASSERT_STRV(c.command, "/usr/bin/python3", "-m", "http.server", "8080", "--bind",
 		    "127.0.0.1");
-	ck_assert_int_eq(c.restart_on_failure, 1);
-	ck_assert_str_eq(c.working_directory, "/srv/www");
-	ck_assert_uint_eq(c.nbinds, 1);
-	ck_assert_str_eq(c.binds[0].guest, "/srv/www");
-	ck_assert(c.binds[0].read_only);
+	ck_assert_int_eq(c.restart_on_failure, 0);
+	ck_assert_str_eq(c.working_directory, "/usr/share/doc");
+	ck_assert_uint_eq(c.nbinds, 0);
 	ck_assert_int_eq(c.memory, 256LL << 20);
 	ck_assert_int_eq(c.tasks, 32);
 	ck_assert_int_eq(c.open_files, 256);
