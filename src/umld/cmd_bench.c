@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,9 @@ static const char *const flags_pass[] = { NULL };
 static const char *const flags_notify[] = { "--test-handlers", NULL };
 static const char *const flags_trace[] = { "--test-handlers", "--notify=off", NULL };
 static const char *const flags_sysemu[] = { "--intercept=sysemu", "--test-handlers", NULL };
+static const char *const flags_vk_emul[] = { "--hostname=bench", "--containerize=never", NULL };
+static const char *const flags_vk_cont[] = { "--hostname=bench", "--virtual-pids",
+					    "--containerize=required", NULL };
 
 static const struct bench_mode modes[] = {
 	{ "native", "without umld", NULL },
@@ -40,8 +44,13 @@ static const struct bench_mode modes[] = {
 	{ "trace", "getppid, uname emulated through a ptrace stop (RET_TRACE)", flags_trace },
 	{ "sysemu", "every call stops under PTRACE_SYSEMU; getppid, uname emulated",
 	  flags_sysemu },
+	{ "vk-emulated", "--hostname with the emulated UTS backend (uname, opens emulated)",
+	  flags_vk_emul },
+	{ "vk-container", "--hostname --virtual-pids in UTS and PID namespaces", flags_vk_cont },
 };
 #define NMODES ARRAY_SIZE(modes)
+/* modes measured unless --modes says otherwise: the containerized one needs
+ * a host that allows namespaces (as root, or with user namespaces) */
 #define MAX_ROUNDS 50
 
 struct sample {
@@ -49,13 +58,20 @@ struct sample {
 	int count;
 };
 
+/* The instance part: `umld start -d` until the guest runs, and a
+ * `umld status` round trip, each as the CLI user sees it. */
+enum { INST_START, INST_STATUS, INST_OPS };
+static const char *const inst_ops[INST_OPS] = { "start-detach", "status" };
+
 struct bench_run {
 	const char *exe;
 	int rounds;
 	bool json;
+	bool instance;
 	bool op_on[64];
 	bool mode_on[NMODES];
 	struct sample s[NMODES][64];
+	struct sample inst[INST_OPS];
 };
 
 static void bench_help(void)
@@ -68,6 +84,8 @@ static void bench_help(void)
 	       "  --ops=LIST      only these operations (comma-separated)\n"
 	       "  --modes=LIST    only these modes (native is always measured)\n"
 	       "  --json          one JSON object per op and mode: op, mode, ns, ratio, ...\n"
+	       "  --instance      also time umld start -d (until the guest runs) and a\n"
+	       "                  umld status round trip (mode \"instance\")\n"
 	       "  -h, --help      show this help and exit\n\nOperations:\n",
 	       MAX_ROUNDS);
 	for (size_t i = 0; i < bench_nops; i++)
@@ -132,6 +150,74 @@ static int run_once(struct bench_run *b, size_t m)
 	return 0;
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Runs the umld binary with args, output discarded; its exit status. */
+static int run_umld(const char *exe, char *const *args)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execv(exe, args);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void add_sample(struct sample *s, double ns)
+{
+	if (s->count < MAX_ROUNDS)
+		s->ns[s->count++] = ns;
+}
+
+/* One round of the instance part. */
+static int instance_round(struct bench_run *b)
+{
+	char conf[] = "/tmp/umld-bench-XXXXXX";
+	char name[64], text[256];
+	char *start[] = { (char *)b->exe, (char *)"start", (char *)"-d", conf, NULL };
+	char *status[] = { (char *)b->exe, (char *)"status", (char *)"--json", name, NULL };
+	char *kill_[] = { (char *)b->exe, (char *)"kill", name, NULL };
+	char *stop[] = { (char *)b->exe, (char *)"stop", (char *)"--timeout=1", name, NULL };
+	long long t;
+	int fd = mkstemp(conf), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "umld-bench-%d", (int)getpid());
+	snprintf(text, sizeof(text), "[Instance]\nName=%s\n[Exec]\nCommand=/bin/sleep 1000\n", name);
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		r = -EIO;
+	close(fd);
+	t = now_ns();
+	if (r == 0 && run_umld(b->exe, start) != 0)
+		r = -ECHILD;
+	if (r == 0) {
+		add_sample(&b->inst[INST_START], (double)(now_ns() - t));
+		t = now_ns();
+		if (run_umld(b->exe, status) == 0)
+			add_sample(&b->inst[INST_STATUS], (double)(now_ns() - t));
+		run_umld(b->exe, kill_);
+		run_umld(b->exe, stop);
+	}
+	unlink(conf);
+	return r;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -150,15 +236,15 @@ static double median(struct sample *s)
 
 static void print_table(struct bench_run *b, double med[NMODES][64])
 {
-	printf("%-17s", "op (ns per call)");
+	printf("%-16s", "op (ns/call)");
 	for (size_t m = 0; m < NMODES; m++)
 		if (b->mode_on[m])
-			printf(" %17s", modes[m].name);
+			printf(" %16s", modes[m].name);
 	printf("\n");
 	for (size_t i = 0; i < bench_nops; i++) {
 		if (!b->op_on[i])
 			continue;
-		printf("%-17s", bench_ops[i].name);
+		printf("%-16s", bench_ops[i].name);
 		for (size_t m = 0; m < NMODES; m++) {
 			char cell[40];
 			if (!b->mode_on[m])
@@ -170,12 +256,16 @@ static void print_table(struct bench_run *b, double med[NMODES][64])
 			else
 				snprintf(cell, sizeof(cell), "%.1f (%.2fx)", med[m][i],
 					 med[0][i] > 0 ? med[m][i] / med[0][i] : 0.0);
-			printf(" %17s", cell);
+			printf(" %16s", cell);
 		}
 		printf("\n");
 	}
 	printf("\n%d rounds; each figure is the median over rounds of the median of 9 batches.\n",
 	       b->rounds);
+	if (b->instance)
+		printf("instance: umld start -d until the guest runs %.1f ms, umld status round "
+		       "trip %.1f ms (medians)\n", median(&b->inst[INST_START]) / 1e6,
+		       median(&b->inst[INST_STATUS]) / 1e6);
 }
 
 static void print_json(struct bench_run *b, double med[NMODES][64])
@@ -184,6 +274,16 @@ static void print_json(struct bench_run *b, double med[NMODES][64])
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	uname(&u);
+	for (int k = 0; b->instance && k < INST_OPS; k++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "op", json_object_new_string(inst_ops[k]));
+		json_object_object_add(o, "mode", json_object_new_string("instance"));
+		json_object_object_add(o, "ns", json_object_new_double(median(&b->inst[k])));
+		json_object_object_add(o, "rounds", json_object_new_int(b->inst[k].count));
+		json_object_object_add(o, "kernel", json_object_new_string(u.release));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	}
 	for (size_t i = 0; i < bench_nops; i++) {
 		if (!b->op_on[i])
 			continue;
@@ -241,6 +341,7 @@ static int bench_exec(int argc, char **argv)
 		{ "ops", required_argument, NULL, 'o' },
 		{ "modes", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "instance", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -281,6 +382,9 @@ static int bench_exec(int argc, char **argv)
 		case 'j':
 			b.json = true;
 			break;
+		case 'i':
+			b.instance = true;
+			break;
 		case 'h':
 			bench_help();
 			return 0;
@@ -316,6 +420,8 @@ static int bench_exec(int argc, char **argv)
 				fprintf(stderr, "\numld: bench: the %s run of round %d failed\n",
 					modes[m].name, r + 1);
 		}
+		if (b.instance && instance_round(&b) < 0)
+			fprintf(stderr, "\numld: bench: the instance part of round %d failed\n", r + 1);
 	}
 	if (!b.json && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r%40s\r", "");
@@ -335,7 +441,7 @@ static int bench_exec(int argc, char **argv)
 
 const struct umld_command cmd_bench = {
 	.name = "bench",
-	.args = "[--rounds=N] [--ops=OP,...] [--modes=MODE,...] [--json]",
+	.args = "[--rounds=N] [--ops=OP,...] [--modes=MODE,...] [--instance] [--json]",
 	.summary = "measure system-call costs under umld against native",
 	.exec = bench_exec,
 };
