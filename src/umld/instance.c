@@ -85,6 +85,14 @@ static char **build_env(const struct instance_config *cfg)
 	return env;
 }
 
+void instance_opts_free(struct monitor_opts *o)
+{
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		free(o->env[i]);
+	free(o->env);
+	o->env = NULL;
+}
+
 int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, struct umld_err *err)
 {
 	monitor_opts_init(o);
@@ -437,24 +445,26 @@ int instance_start(const struct instance_config *cfg, bool detach, bool explain)
 	memset(&in, 0, sizeof(in));
 	in.cfg = cfg;
 	in.lock_fd = -1;
-	if (instance_opts(cfg, &o, &err) < 0)
-		return command_report(&err);
-	o.explain = explain;
-	openlog("umld", LOG_PID, LOG_DAEMON);
-	if (statedir_claim(cfg->name, in.dir, sizeof(in.dir), &in.lock_fd, &err) < 0)
-		return command_report(&err);
-	if (!detach)
-		return run_instance(&in, &o, -1);
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		statedir_release(in.dir, in.lock_fd);
-		umld_err_set(&err, -errno, "pipe: %s", strerror(errno));
+	if (instance_opts(cfg, &o, &err) < 0) {
+		instance_opts_free(&o);
 		return command_report(&err);
 	}
-	pid = fork();
-	if (pid < 0) {
+	o.explain = explain;
+	openlog("umld", LOG_PID, LOG_DAEMON);
+	if (statedir_claim(cfg->name, in.dir, sizeof(in.dir), &in.lock_fd, &err) < 0) {
+		instance_opts_free(&o);
+		return command_report(&err);
+	}
+	if (!detach) {
+		int status = run_instance(&in, &o, -1);
+		instance_opts_free(&o);
+		return status;
+	}
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		statedir_release(in.dir, in.lock_fd);
-		umld_err_set(&err, -errno, "fork: %s", strerror(errno));
+		instance_opts_free(&o);
+		umld_err_set(&err, -errno, "cannot start the daemon: %s", strerror(errno));
 		return command_report(&err);
 	}
 	if (pid == 0) {
@@ -468,6 +478,7 @@ int instance_start(const struct instance_config *cfg, bool detach, bool explain)
 	}
 	/* the daemon owns the state directory now (it shares the lock) */
 	close(in.lock_fd);
+	instance_opts_free(&o);
 	close(pipefd[1]);
 	n = read(pipefd[0], msg, sizeof(msg) - 1);
 	close(pipefd[0]);

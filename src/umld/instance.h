@@ -12,6 +12,8 @@
 /* Turns an instance file into monitor options (pointing into cfg). Keys of
  * features that do not exist yet are refused, naming file and key. */
 int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, struct umld_err *err);
+/* Frees what instance_opts allocated (the environment). */
+void instance_opts_free(struct monitor_opts *o);
 
 /* Runs the instance of cfg. With detach, returns in the caller once the
  * guest's first process runs (the monitor carries on as a daemon); else runs
