@@ -432,6 +432,35 @@ fail:
 	return err.exit_status ? err.exit_status : UMLD_EXIT_FAILURE;
 }
 
+int instance_run_logged(const struct instance_config *cfg)
+{
+	static struct instance in;
+	struct umld_err err = { 0 };
+	struct monitor_opts o;
+	char log[PATH_MAX + 8];
+	int fd, status;
+
+	memset(&in, 0, sizeof(in));
+	in.cfg = cfg;
+	in.lock_fd = -1;
+	if (instance_opts(cfg, &o, &err) < 0 ||
+	    statedir_claim(cfg->name, in.dir, sizeof(in.dir), &in.lock_fd, &err) < 0) {
+		instance_opts_free(&o);
+		return command_report(&err);
+	}
+	snprintf(log, sizeof(log), "%s/%s", in.dir, STATEDIR_LOG);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	umld_log_set_instance(cfg->name);
+	status = run_instance(&in, &o, -1);
+	instance_opts_free(&o);
+	return status;
+}
+
 int instance_start(const struct instance_config *cfg, bool detach, bool explain)
 {
 	static struct instance in; /* large: kept off the stack */

@@ -20,4 +20,8 @@ void instance_opts_free(struct monitor_opts *o);
  * it in the foreground. Returns the exit status for `umld start`. */
 int instance_start(const struct instance_config *cfg, bool detach, bool explain);
 
+/* For `umld daemon`: runs the instance in this process, its output (and
+ * the guest's) going to the instance's log; returns the exit status. */
+int instance_run_logged(const struct instance_config *cfg);
+
 #endif

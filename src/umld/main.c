@@ -18,6 +18,7 @@ static const struct umld_command *const commands[] = {
 	&cmd_pause,
 	&cmd_resume,
 	&cmd_logs,
+	&cmd_daemon,
 	&cmd_bench,
 	&cmd_bench_guest,
 };

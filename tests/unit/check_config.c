@@ -627,7 +627,7 @@ START_TEST(test_examples)
 	ck_assert_str_eq(c.name, "web");
 	ASSERT_STRV(c.command, "/usr/bin/python3", "-m", "http.server", "8080", "--bind",
 		    "127.0.0.1");
-	ck_assert_int_eq(c.restart_on_failure, 0);
+	ck_assert_int_eq(c.restart_on_failure, 1);
 	ck_assert_str_eq(c.working_directory, "/usr/share/doc");
 	ck_assert_uint_eq(c.nbinds, 0);
 	ck_assert_int_eq(c.memory, 256LL << 20);
