@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -232,6 +233,12 @@ static void *serve(void *arg)
 		}
 		answer(s, &n);
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(s->mem); i++)
+		if (s->mem[i].fd >= 0)
+			close(s->mem[i].fd);
+	close(s->fd);
+	if (s->heap)
+		free(s);
 	return NULL;
 }
 
@@ -240,7 +247,10 @@ int notify_start(struct notify_server *s, int listener_fd, const struct emul_tab
 {
 	int r;
 
+	bool heap = s->heap;
+
 	memset(s, 0, sizeof(*s));
+	s->heap = heap;
 	s->fd = listener_fd;
 	s->table = t;
 	s->ctx = ctx;

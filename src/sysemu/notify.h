@@ -28,6 +28,7 @@ struct notify_server {
 	bool sync_wakeup;
 	pthread_t thread;
 	bool running;
+	bool heap;         /* allocated by the starter: the thread frees it at the end */
 	uint64_t answered; /* notifications answered (written by the thread only) */
 	/* /proc/TID/mem fds of recent callers, validated when opened */
 	struct {

@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,6 +246,73 @@ static int child_setup_ns(const struct spawn_ns *ns, unsigned uid, unsigned gid)
 	return 0;
 }
 
+/* Joins the namespaces of pid that differ from ours, user namespace first
+ * (the others belong to it). Every fd is opened before the first setns:
+ * once in the instance's mount namespace, /proc is the instance's, where
+ * pid does not exist. Sets *pid_ns when the PID namespace was one. */
+static int child_join_ns(pid_t pid, bool *pid_ns)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} order[] = {
+		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "uts", CLONE_NEWUTS },
+		{ "pid", CLONE_NEWPID },
+	};
+	int fds[ARRAY_SIZE(order)];
+	char path[64], self[64];
+	int r = 0;
+
+	*pid_ns = false;
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		struct stat a, b;
+
+		fds[i] = -1;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, order[i].name);
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", order[i].name);
+		if (stat(path, &a) < 0) {
+			r = -errno;
+			break;
+		}
+		if (stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			continue;
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			r = -errno;
+			break;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		if (fds[i] < 0)
+			continue;
+		if (r == 0 && setns(fds[i], order[i].type) < 0)
+			r = -errno;
+		else if (r == 0)
+			*pid_ns |= order[i].type == CLONE_NEWPID;
+		close(fds[i]);
+	}
+	return r;
+}
+
+/* After joining a PID namespace: fork the process that is in it, wait for
+ * it and exit with its status; that child returns to go on. */
+static void child_enter_pid_ns(void)
+{
+	int status;
+	pid_t p = fork();
+
+	if (p < 0)
+		_exit(126);
+	if (p == 0)
+		return;
+	while (waitpid(p, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+
 static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 						 char *const *sh_argv, const struct spawn_opts *o,
 						 unsigned uid, unsigned gid)
@@ -252,6 +321,7 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 	char *const *envp = o->envp ? o->envp : environ;
 	const struct filter_prog *filter = o->filter;
 	const struct spawn_ns *ns = &o->ns;
+	bool in_pid_ns = false;
 	sigset_t none;
 	char c;
 	int r;
@@ -267,11 +337,28 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	r = child_setup_ns(ns, uid, gid);
+	if (ns->join > 0) {
+		/* the PID namespace is entered by a child, forked just before
+		 * exec: a fork now would stop (ptrace event) while the monitor
+		 * still waits for the start-up hand-shake */
+		r = child_join_ns(ns->join, &in_pid_ns);
+		if (r < 0) {
+			child_write_error("cannot join the instance's namespaces", "", -r);
+			_exit(126);
+		}
+	} else {
+		r = child_setup_ns(ns, uid, gid);
+	}
 	if (r < 0) {
 		child_write_error("cannot enter the guest's namespaces", "", -r);
 		_exit(126);
 	}
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] >= 0 && dup2(o->stdio[i], i) < 0)
+			_exit(126);
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] > 2)
+			close(o->stdio[i]);
 	r = child_set_limits(&o->limits);
 	if (r < 0) {
 		child_write_error("cannot set the guest's resource limits", "", -r);
@@ -297,6 +384,13 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(127);
 	close(sync_fd);
+	if (in_pid_ns)
+		child_enter_pid_ns(); /* the child goes on; we wait for it */
+	if (o->session) {
+		setsid();
+		if (isatty(STDIN_FILENO))
+			ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+	}
 
 	execve(path, argv, envp);
 	r = errno;
@@ -310,7 +404,7 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 }
 
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
-		 int *listener, struct umld_err *err)
+		 int *listener, pid_t *out_pid, struct umld_err *err)
 {
 	unsigned long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 			     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
@@ -367,7 +461,10 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	}
 	t->attached = true;
-	tr->first = pid;
+	if (!o->secondary)
+		tr->first = pid;
+	if (out_pid)
+		*out_pid = pid;
 	if (write(sync[1], "g", 1) != 1) {
 		int e = errno;
 		close(sync[1]);

@@ -18,6 +18,11 @@ struct spawn_ns {
 	int clone_flags;      /* CLONE_NEW* the first process is created in: 0 for none */
 	bool userns;          /* add CLONE_NEWUSER with the caller's ids mapped to themselves */
 	const char *hostname; /* set in the new UTS namespace */
+	/* Instead of new namespaces: join those of this running process (a
+	 * process started later in an instance, umld exec). Its PID
+	 * namespace is entered by a child: the spawned process then waits for
+	 * that child and exits with its status. */
+	pid_t join;
 };
 
 /* Resource limits set in the first process before exec; -1: inherited. */
@@ -38,6 +43,9 @@ struct spawn_opts {
 	const struct filter_prog *filter; /* installed before exec; NULL in sysemu mode */
 	struct spawn_ns ns;
 	struct spawn_limits limits;
+	int stdio[3];  /* fds to make the command's 0, 1, 2; -1: keep the monitor's */
+	bool session;  /* setsid(), and stdin as controlling terminal if it is one */
+	bool secondary; /* not the instance's first process (tr->first unchanged) */
 };
 
 struct tracer {
@@ -69,11 +77,12 @@ void tracer_free(struct tracer *tr);
  * executable. */
 int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err);
 
-/* Forks the guest's first process, seizes it, lets it install the filter and
- * exec path. *listener is the seccomp notification fd when the filter has
- * notify rules, else -1. Returns 0 or -errno (err filled). */
+/* Forks the guest's first process (or, with o->secondary, another one),
+ * seizes it, lets it install the filter and exec path. *listener is the
+ * seccomp notification fd when the filter has notify rules, else -1. *pid
+ * (may be NULL) is the new process. Returns 0 or -errno (err filled). */
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
-		 int *listener, struct umld_err *err);
+		 int *listener, pid_t *pid, struct umld_err *err);
 
 /* Runs the stop loop until the first process has ended and every other task
  * is gone. Returns the first process's wait status. */

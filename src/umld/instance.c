@@ -30,7 +30,19 @@
 
 #define WAKE_SIGNAL (SIGRTMIN + 1) /* SIGRTMIN is the placement timer's */
 
-enum inst_cmd { CMD_REFRESH = 1, CMD_PAUSE = 2, CMD_RESUME = 4 };
+enum inst_cmd { CMD_REFRESH = 1, CMD_PAUSE = 2, CMD_RESUME = 4, CMD_EXEC = 8 };
+
+/* An exec request, from the control thread to the tracer thread, and then
+ * a running exec'd process until it ends. */
+struct exec_req {
+	char **argv;
+	char **env;
+	char *cwd;
+	int fds[3];
+	uint64_t handle;
+	pid_t pid;
+	struct exec_req *next;
+};
 
 struct instance {
 	struct monitor m;
@@ -50,6 +62,8 @@ struct instance {
 	size_t ntasks;
 	bool ended;
 	pid_t first;
+	struct exec_req *queued;  /* waiting for the tracer */
+	struct exec_req *running; /* started; tracer thread only */
 };
 
 static const char *const default_env[] = {
@@ -138,20 +152,99 @@ static void publish(struct instance *in)
 	in->ntasks = in->m.tr.tasks.count;
 }
 
+static char **strv_dup(char **v)
+{
+	size_t n = 0;
+	char **c;
+
+	while (v && v[n])
+		n++;
+	if (!v)
+		return NULL;
+	c = calloc(n + 1, sizeof(*c));
+	for (size_t i = 0; c && i < n; i++)
+		c[i] = strdup(v[i]);
+	return c;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void exec_req_free(struct exec_req *r)
+{
+	for (int i = 0; i < 3; i++)
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+	strv_free(r->argv);
+	strv_free(r->env);
+	free(r->cwd);
+	free(r);
+}
+
+/* Tracer thread: starts the queued exec requests. */
+static void start_execs(struct instance *in, struct exec_req *list)
+{
+	while (list) {
+		struct exec_req *r = list;
+		struct umld_err err = { 0 };
+
+		list = r->next;
+		if (monitor_spawn_more(&in->m, r->argv, r->env, r->cwd, r->fds, &r->pid, &err) < 0) {
+			/* the client hears 127/126 as from a shell, and why in the log */
+			log_warn("exec in %s: %s", in->cfg->name, err.msg);
+			control_exec_done(in->ctl, r->handle,
+					  (err.exit_status == 127 ? 127 : 126) << 8);
+			exec_req_free(r);
+			continue;
+		}
+		for (int i = 0; i < 3; i++)
+			if (r->fds[i] >= 0)
+				close(r->fds[i]);
+		r->fds[0] = r->fds[1] = r->fds[2] = -1;
+		r->next = in->running;
+		in->running = r;
+	}
+}
+
+/* Tracer thread: a process that is not the first ended; if it was exec'd,
+ * its client hears the status. */
+static void on_exit_task(struct tracer *tr, pid_t pid, int status, void *arg)
+{
+	struct instance *in = arg;
+
+	for (struct exec_req **pp = &in->running; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct exec_req *r = *pp;
+			*pp = r->next;
+			control_exec_done(in->ctl, r->handle, status);
+			exec_req_free(r);
+			return;
+		}
+	}
+}
+
 /* Runs queued commands on the tracer thread. */
 static void on_wake(struct tracer *tr, void *arg)
 {
 	struct instance *in = arg;
+	struct exec_req *execs;
 	unsigned cmds;
 
 	pthread_mutex_lock(&in->lock);
 	cmds = in->pending;
 	in->pending = 0;
+	execs = in->queued;
+	in->queued = NULL;
 	pthread_mutex_unlock(&in->lock);
 	if (cmds & CMD_PAUSE)
 		tracer_pause(tr);
 	if (cmds & CMD_RESUME)
 		tracer_unpause(tr);
+	start_execs(in, execs);
 	pthread_mutex_lock(&in->lock);
 	publish(in);
 	in->answered++;
@@ -321,6 +414,40 @@ static int op_resume(void *arg, json_object *resp)
 	return run_on_tracer(arg, CMD_RESUME);
 }
 
+static int op_exec(void *arg, char **argv, char **env, const char *cwd, int fds[3],
+		   uint64_t handle, json_object *resp)
+{
+	struct instance *in = arg;
+	struct exec_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->argv = strv_dup(argv);
+	r->env = strv_dup(env);
+	r->cwd = cwd ? strdup(cwd) : NULL;
+	r->handle = handle;
+	for (int i = 0; i < 3; i++) {
+		r->fds[i] = fds[i];
+		fds[i] = -1; /* ours now */
+	}
+	if (!r->argv || !r->argv[0]) {
+		exec_req_free(r);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&in->lock);
+	if (in->ended) {
+		pthread_mutex_unlock(&in->lock);
+		exec_req_free(r);
+		return -ESRCH;
+	}
+	r->next = in->queued;
+	in->queued = r;
+	pthread_mutex_unlock(&in->lock);
+	/* started by the tracer; the client waits for control_exec_done */
+	pthread_kill(in->tracer, WAKE_SIGNAL);
+	return 0;
+}
+
 static int op_logs(void *arg, json_object *resp, int *fd)
 {
 	struct instance *in = arg;
@@ -341,6 +468,7 @@ static const struct control_ops inst_ops = {
 	.kill = op_kill,
 	.pause = op_pause,
 	.resume = op_resume,
+	.exec = op_exec,
 	.logs = op_logs,
 };
 
@@ -395,6 +523,7 @@ static int run_instance(struct instance *in, const struct monitor_opts *o, int r
 	if (monitor_prepare(&in->m, o, &err) < 0)
 		goto fail;
 	in->m.tr.on_wake = on_wake;
+	in->m.tr.on_exit = on_exit_task;
 	in->m.tr.wake_arg = in;
 	in->tracer = pthread_self();
 	pthread_mutex_init(&in->lock, NULL);

@@ -17,6 +17,7 @@ static const struct umld_command *const commands[] = {
 	&cmd_kill,
 	&cmd_pause,
 	&cmd_resume,
+	&cmd_exec,
 	&cmd_logs,
 	&cmd_daemon,
 	&cmd_bench,

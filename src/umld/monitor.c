@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "umld/monitor.h"
@@ -88,6 +90,7 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 			return r;
 		m->so.filter = &m->filter;
 	}
+	m->so.stdio[0] = m->so.stdio[1] = m->so.stdio[2] = -1;
 	m->so.argv = o->argv;
 	m->so.envp = o->env;
 	m->so.cwd = o->cwd;
@@ -101,11 +104,44 @@ int monitor_start(struct monitor *m, struct umld_err *err)
 {
 	int listener, r;
 
-	r = tracer_spawn(&m->tr, m->path, &m->so, &listener, err);
-	filter_free(&m->filter);
-	m->so.filter = NULL;
+	/* the filter is kept: processes started later (umld exec) get it too */
+	r = tracer_spawn(&m->tr, m->path, &m->so, &listener, NULL, err);
 	if (r == 0 && listener >= 0)
 		r = notify_start(&m->notify, listener, &m->table, &m->engine.ctx, err);
+	return r;
+}
+
+int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *cwd,
+		       const int stdio[3], pid_t *pid, struct umld_err *err)
+{
+	struct spawn_opts so = m->so;
+	struct notify_server *ns;
+	char path[PATH_MAX];
+	int listener, r;
+
+	r = spawn_resolve(argv[0], path, sizeof(path), err);
+	if (r < 0)
+		return r;
+	so.argv = argv;
+	so.envp = env ? env : m->so.envp;
+	so.cwd = cwd ? cwd : m->so.cwd;
+	so.ns = (struct spawn_ns){ .join = m->tr.first };
+	memcpy(so.stdio, stdio, sizeof(so.stdio));
+	so.session = true;
+	so.secondary = true;
+	r = tracer_spawn(&m->tr, path, &so, &listener, pid, err);
+	if (r < 0 || listener < 0)
+		return r;
+	/* its filter is a new one, with a listener of its own */
+	ns = calloc(1, sizeof(*ns));
+	if (!ns) {
+		close(listener);
+		return umld_err_set(err, -ENOMEM, "out of memory");
+	}
+	ns->heap = true; /* the thread frees it when the process is gone */
+	r = notify_start(ns, listener, &m->table, &m->engine.ctx, err);
+	if (r < 0)
+		free(ns);
 	return r;
 }
 

@@ -48,6 +48,12 @@ struct monitor {
 int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld_err *err);
 /* Starts the guest's first process (and the notification server). */
 int monitor_start(struct monitor *m, struct umld_err *err);
+/* Starts another process in the running guest (umld exec), on the tracer
+ * thread: in the first process's namespaces, with the same filter, limits
+ * and (unless given) environment and working directory; stdio[i] become its
+ * fds 0-2, and it gets a session of its own with stdin as its terminal. */
+int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *cwd,
+		       const int stdio[3], pid_t *pid, struct umld_err *err);
 /* Follows the guest until it has ended; the first process's wait status. */
 int monitor_wait(struct monitor *m);
 void monitor_free(struct monitor *m);
