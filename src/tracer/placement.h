@@ -40,7 +40,7 @@ const char *colocate_policy_name(enum colocate_policy p);
 /* Before the guest is spawned: COLOCATE_ALWAYS pins the monitor here, so
  * that the guest inherits the pin. */
 void placement_init(struct placement *p, enum colocate_policy policy);
-/* Counts one syscall-related ptrace stop; may pin or unpin every task. */
+/* Counts one ptrace stop (of any kind); may pin or unpin every task. */
 void placement_on_stop(struct placement *p, const struct task_table *tasks);
 /* The tracer's waitpid was interrupted: the timer may have fired. */
 void placement_tick(struct placement *p, const struct task_table *tasks);

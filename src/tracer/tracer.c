@@ -267,12 +267,13 @@ static void on_stopped(struct tracer *tr, pid_t pid, int status)
 		return;
 	}
 	t->attached = true;
+	/* every stop costs a wake-up each way, fork and exec events too */
+	placement_on_stop(&tr->place, &tr->tasks);
 	switch (event) {
 	case 0:
-		if (sig == (SIGTRAP | 0x80)) {
-			placement_on_stop(&tr->place, &tr->tasks);
+		if (sig == (SIGTRAP | 0x80))
 			resume(tr, t, engine_syscall_stop(tr->engine, t), 0);
-		} else
+		else
 			on_signal_stop(tr, t, sig);
 		break;
 	case PTRACE_EVENT_STOP:
@@ -287,7 +288,6 @@ static void on_stopped(struct tracer *tr, pid_t pid, int status)
 		on_exec(tr, t);
 		break;
 	case PTRACE_EVENT_SECCOMP:
-		placement_on_stop(&tr->place, &tr->tasks);
 		resume(tr, t, engine_seccomp_stop(tr->engine, t), 0);
 		break;
 	default:

@@ -27,6 +27,7 @@ struct bench_mode {
 	const char *name;
 	const char *what;
 	const char *const *flags; /* `umld run` flags; NULL: native, no umld */
+	const char *verb;         /* the umld verb that runs the guest ("run") */
 };
 
 static const char *const flags_pass[] = { NULL };
@@ -38,15 +39,21 @@ static const char *const flags_vk_cont[] = { "--hostname=bench", "--virtual-pids
 					    "--containerize=required", NULL };
 
 static const struct bench_mode modes[] = {
-	{ "native", "without umld", NULL },
-	{ "pass", "under umld, nothing intercepted", flags_pass },
-	{ "notify", "getppid, uname emulated through seccomp user notification", flags_notify },
-	{ "trace", "getppid, uname emulated through a ptrace stop (RET_TRACE)", flags_trace },
-	{ "sysemu", "every call stops under PTRACE_SYSEMU; getppid, uname emulated",
-	  flags_sysemu },
-	{ "vk-emulated", "--hostname with the emulated UTS backend (uname, opens emulated)",
-	  flags_vk_emul },
-	{ "vk-container", "--hostname --virtual-pids in UTS and PID namespaces", flags_vk_cont },
+	{ .name = "native", .what = "without umld" },
+	{ .name = "pass", .what = "under umld, nothing intercepted", .flags = flags_pass },
+	{ .name = "notify", .what = "getppid, uname emulated through seccomp user notification",
+	  .flags = flags_notify },
+	{ .name = "trace", .what = "getppid, uname emulated through a ptrace stop (RET_TRACE)",
+	  .flags = flags_trace },
+	{ .name = "sysemu", .what = "every call stops under PTRACE_SYSEMU; getppid, uname emulated",
+	  .flags = flags_sysemu },
+	{ .name = "vk-emulated", .what = "--hostname with the emulated UTS backend (uname, opens emulated)",
+	  .flags = flags_vk_emul },
+	{ .name = "vk-container", .what = "--hostname --virtual-pids in UTS and PID namespaces",
+	  .flags = flags_vk_cont },
+	{ .name = "floor-notify",
+	  .what = "the bare mechanism: a minimal supervisor answers getppid by notification",
+	  .flags = flags_pass, .verb = "bench-floor" },
 };
 #define NMODES ARRAY_SIZE(modes)
 /* modes measured unless --modes says otherwise: the containerized one needs
@@ -106,7 +113,7 @@ static int run_once(struct bench_run *b, size_t m)
 
 	if (modes[m].flags) {
 		argv[argc++] = (char *)b->exe;
-		argv[argc++] = (char *)"run";
+		argv[argc++] = (char *)(modes[m].verb ? modes[m].verb : "run");
 		for (const char *const *fl = modes[m].flags; *fl; fl++)
 			argv[argc++] = (char *)*fl;
 		argv[argc++] = (char *)"--";

@@ -27,6 +27,7 @@ extern const struct umld_command cmd_daemon;
 extern const struct umld_command cmd_exec;
 extern const struct umld_command cmd_bench;
 extern const struct umld_command cmd_bench_guest;
+extern const struct umld_command cmd_bench_floor;
 
 /* Prints "umld: MSG" and the command's usage line to stderr; returns 2. */
 int command_usage_error(const struct umld_command *c, const char *fmt, ...)

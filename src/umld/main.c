@@ -22,6 +22,7 @@ static const struct umld_command *const commands[] = {
 	&cmd_daemon,
 	&cmd_bench,
 	&cmd_bench_guest,
+	&cmd_bench_floor,
 };
 
 static void print_help(FILE *out)
