@@ -15,7 +15,9 @@
 
 const char *subsys_name(enum subsys s)
 {
-	static const char *const names[SUBSYS_COUNT] = { [SUBSYS_UTS] = "uts", [SUBSYS_PID] = "pid" };
+	static const char *const names[SUBSYS_COUNT] = {
+		[SUBSYS_UTS] = "uts", [SUBSYS_PID] = "pid", [SUBSYS_IDENT] = "ident",
+	};
 
 	return (unsigned)s < SUBSYS_COUNT ? names[s] : "?";
 }
@@ -177,6 +179,43 @@ static int choose_pid(struct vkernel *vk, const struct vk_wants *w, const struct
 	return 0;
 }
 
+/* Identity: as root the guest's root is real, and a drop of privileges is a
+ * real drop; as a user, emulated (any id can be had, and the host's
+ * permissions still apply), or a user namespace mapping root to the user
+ * (required: other ids cannot be had there). */
+static int choose_ident(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
+			struct umld_err *err)
+{
+	char *why = vk->why[SUBSYS_IDENT];
+	size_t wsz = sizeof(vk->why[SUBSYS_IDENT]);
+
+	vk->backend[SUBSYS_IDENT] = BACKEND_OFF;
+	if (!w->fake_root) {
+		snprintf(why, wsz, "no --fake-root: the guest has the caller's ids");
+		return 0;
+	}
+	if (geteuid() == 0) {
+		snprintf(why, wsz, "the monitor runs as root: the guest's root is real");
+		return 0;
+	}
+	if (w->containerize == CONTAINERIZE_REQUIRED) {
+		if (!h->userns)
+			return umld_err_usage(err, "--containerize=required: ident: the host does not "
+						   "allow a user namespace: %s", h->userns_why);
+		vk->backend[SUBSYS_IDENT] = BACKEND_CONTAINER;
+		vk->container_userns = true;
+		vk->map_root = true;
+		snprintf(why, wsz, "--containerize=required: a user namespace mapping root to the "
+				   "caller (no other id can be had)");
+		return 0;
+	}
+	vk->backend[SUBSYS_IDENT] = BACKEND_EMULATED;
+	snprintf(why, wsz, w->containerize == CONTAINERIZE_NEVER ? "--containerize=never" :
+			   "a user namespace would map one id only, so a guest could not drop to "
+			   "another (--containerize=required takes it)");
+	return 0;
+}
+
 int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
 		 struct umld_err *err)
 {
@@ -195,6 +234,8 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 	r = choose_uts(vk, w, h, err);
 	if (r == 0)
 		r = choose_pid(vk, w, h, err);
+	if (r == 0)
+		r = choose_ident(vk, w, h, err);
 	if (r < 0)
 		return r;
 	if (uname(&u) == 0)
@@ -206,9 +247,13 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 
 int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_err *err)
 {
+	int r = 0;
+
 	if (vk->backend[SUBSYS_UTS] == BACKEND_EMULATED)
-		return emul_table_add(t, &emul_feature_uts, err);
-	return 0;
+		r = emul_table_add(t, &emul_feature_uts, err);
+	if (r == 0 && vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
+		r = emul_table_add(t, &emul_feature_ident, err);
+	return r;
 }
 
 void vkernel_explain(const struct vkernel *vk, FILE *out)

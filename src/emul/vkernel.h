@@ -6,12 +6,14 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "emul/handler.h"
 
-enum subsys { SUBSYS_UTS = 0, SUBSYS_PID, SUBSYS_COUNT };
+enum subsys { SUBSYS_UTS = 0, SUBSYS_PID, SUBSYS_IDENT, SUBSYS_COUNT };
 
 enum backend {
 	BACKEND_OFF = 0,   /* not asked for: the host's view passes through */
@@ -36,16 +38,34 @@ struct host_ns {
 struct vk_wants {
 	const char *hostname; /* NULL: the host's */
 	bool virtual_pids;    /* the guest's first process is pid 1 */
+	bool fake_root;       /* the guest runs as (virtual) root */
 	enum containerize containerize;
 };
 
 #define VK_NAME_MAX 64
+#define VK_GROUPS_MAX 64
+#define VK_CRED_BUCKETS 256
+
+/* A task's virtual credentials (the identity subsystem, emulated). */
+struct vk_creds {
+	uint32_t ruid, euid, suid, fsuid;
+	uint32_t rgid, egid, sgid, fsgid;
+	int ngroups;
+	uint32_t groups[VK_GROUPS_MAX];
+};
+
+struct vk_cred_entry {
+	pid_t tid;
+	struct vk_creds c;
+	struct vk_cred_entry *next;
+};
 
 struct vkernel {
 	pthread_mutex_t lock;
 	enum backend backend[SUBSYS_COUNT];
 	char why[SUBSYS_COUNT][256];
 	bool container_userns; /* the containerized backends need a user namespace */
+	bool map_root;         /* ... in which the caller's ids are 0 (fake root) */
 	struct {
 		char nodename[VK_NAME_MAX + 1];
 		char domainname[VK_NAME_MAX + 1];
@@ -53,6 +73,10 @@ struct vkernel {
 		 * through /proc/MONITOR/fd/N on the ptrace paths; -1 until used */
 		int name_fd[2];
 	} uts;
+	struct {
+		/* tid -> credentials; a task without an entry is the virtual root */
+		struct vk_cred_entry *buckets[VK_CRED_BUCKETS];
+	} ident;
 };
 
 const char *subsys_name(enum subsys s);
@@ -74,5 +98,11 @@ void vkernel_explain(const struct vkernel *vk, FILE *out);
 
 /* The UTS subsystem's handler set (uts.c). */
 extern const struct emul_feature emul_feature_uts;
+/* The identity subsystem's handler set (ident.c), and the tracer's hooks
+ * that keep each task's credentials (arg: the struct vkernel). */
+extern const struct emul_feature emul_feature_ident;
+void vkernel_task_clone(void *arg, pid_t parent, pid_t child);
+void vkernel_task_gone(void *arg, pid_t tid);
+void vkernel_ident_free(struct vkernel *vk);
 
 #endif

@@ -197,8 +197,9 @@ static int write_proc(const char *file, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
-/* Formats "ID ID 1\n" without stdio (async-signal-safe). */
-static void id_map_line(char *buf, unsigned id)
+/* Formats "INSIDE ID 1\n" without stdio (async-signal-safe); INSIDE is ID,
+ * or 0 when as_root. */
+static void id_map_line(char *buf, unsigned id, bool as_root)
 {
 	char num[16];
 	int n = 0;
@@ -207,8 +208,11 @@ static void id_map_line(char *buf, unsigned id)
 		num[n++] = (char)('0' + id % 10);
 	while ((id /= 10) && n < 15);
 	for (int i = 0; i < 2; i++) {
-		for (int k = n - 1; k >= 0; k--)
-			*buf++ = num[k];
+		if (i == 0 && as_root)
+			*buf++ = '0';
+		else
+			for (int k = n - 1; k >= 0; k--)
+				*buf++ = num[k];
 		*buf++ = ' ';
 	}
 	memcpy(buf, "1\n", 3);
@@ -224,12 +228,12 @@ static int child_setup_ns(const struct spawn_ns *ns, unsigned uid, unsigned gid)
 	if (ns->userns) {
 		/* the caller's ids map to themselves: files keep their owners
 		 * for this user, others show as the overflow id */
-		id_map_line(line, uid);
+		id_map_line(line, uid, ns->map_root);
 		if (write_proc("/proc/self/uid_map", line) < 0)
 			return -EPERM;
 		if (write_proc("/proc/self/setgroups", "deny") < 0)
 			return -EPERM;
-		id_map_line(line, gid);
+		id_map_line(line, gid, ns->map_root);
 		if (write_proc("/proc/self/gid_map", line) < 0)
 			return -EPERM;
 	}
@@ -461,6 +465,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	}
 	t->attached = true;
+	t->announced = true;
 	if (!o->secondary)
 		tr->first = pid;
 	if (out_pid)

@@ -25,6 +25,8 @@ enum task_sysemu {
 struct task {
 	pid_t tid;
 	bool attached;      /* its first stop was seen */
+	bool announced;     /* its parent's fork/clone event was seen (or it is the first) */
+	bool awaiting_parent; /* stopped at its first stop, held until announced */
 	bool group_stopped; /* in group-stop, held with PTRACE_LISTEN */
 	enum task_sysemu sysemu;
 	/* held at a stop while the instance is paused: how to resume it */

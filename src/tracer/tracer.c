@@ -127,7 +127,7 @@ static void resume(struct tracer *tr, struct task *t, enum resume_how how, int s
 static void interrupt_task(struct task *t, void *arg)
 {
 	/* group-stopped tasks are stopped already; held ones are held */
-	if (!t->held && !t->group_stopped)
+	if (!t->held && !t->group_stopped && !t->awaiting_parent)
 		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
 }
 
@@ -158,7 +158,7 @@ void tracer_unpause(struct tracer *tr)
 
 static void count_frozen(struct task *t, void *arg)
 {
-	if (t->held || t->group_stopped)
+	if (t->held || t->group_stopped || t->awaiting_parent)
 		(*(size_t *)arg)++;
 }
 
@@ -215,6 +215,12 @@ static void on_event_stop(struct tracer *tr, struct task *t, int sig)
 	 * PTRACE_INTERRUPT of the first process before its exec, or the end of
 	 * a group-stop (SIGCONT) while listening */
 	t->group_stopped = false;
+	if (!t->announced) {
+		/* its parent's fork/clone event is still to come: hold it, so
+		 * that it never runs before the virtual kernel knows whose it is */
+		t->awaiting_parent = true;
+		return;
+	}
 	resume(tr, t, engine_resume_how(tr->engine, t), 0);
 }
 
@@ -225,8 +231,17 @@ static void on_new_task(struct tracer *tr, struct task *parent)
 
 	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) == 0 && msg > 0) {
 		child = task_get(&tr->tasks, (pid_t)msg);
-		if (!child)
+		if (!child) {
 			glog_warn(parent->tid, "out of memory for task %lu", msg);
+		} else {
+			child->announced = true;
+			if (tr->on_clone)
+				tr->on_clone(tr->vk_arg, parent->tid, child->tid);
+			if (child->awaiting_parent) {
+				child->awaiting_parent = false;
+				resume(tr, child, engine_resume_how(tr->engine, child), 0);
+			}
+		}
 	}
 	resume(tr, parent, engine_resume_how(tr->engine, parent), 0);
 }
@@ -242,6 +257,10 @@ static void on_exec(struct tracer *tr, struct task *t)
 	if (ptrace(PTRACE_GETEVENTMSG, tgid, 0, &former) == 0 && former > 0 &&
 	    (pid_t)former != tgid) {
 		task_rename(&tr->tasks, (pid_t)former, tgid);
+		if (tr->on_clone) {
+			tr->on_clone(tr->vk_arg, (pid_t)former, tgid);
+			tr->on_gone(tr->vk_arg, (pid_t)former);
+		}
 		t = task_get(&tr->tasks, tgid);
 		if (!t)
 			return;
@@ -329,6 +348,8 @@ int tracer_run(struct tracer *tr)
 				tr->held--;
 		}
 		task_remove(&tr->tasks, pid);
+		if (tr->on_gone)
+			tr->on_gone(tr->vk_arg, pid);
 		if (pid != tr->first && tr->on_exit)
 			tr->on_exit(tr, pid, status, tr->wake_arg);
 		if (pid == tr->first && !tr->first_done) {

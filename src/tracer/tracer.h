@@ -17,6 +17,7 @@
 struct spawn_ns {
 	int clone_flags;      /* CLONE_NEW* the first process is created in: 0 for none */
 	bool userns;          /* add CLONE_NEWUSER with the caller's ids mapped to themselves */
+	bool map_root;        /* ... or mapped to 0 (a fake root) */
 	const char *hostname; /* set in the new UTS namespace */
 	/* Instead of new namespaces: join those of this running process (a
 	 * process started later in an instance, umld exec). Its PID
@@ -63,6 +64,12 @@ struct tracer {
 	/* Called when a task that is not the first process's thread group
 	 * leader exits (for instances: an exec'd process ending). */
 	void (*on_exit)(struct tracer *tr, pid_t pid, int status, void *arg);
+	/* The virtual kernel's view of tasks: a new task (before it runs a
+	 * single instruction: it is held until its parent's event), a task
+	 * whose id changed (a non-leader thread's execve), a task gone. */
+	void (*on_clone)(void *arg, pid_t parent, pid_t child);
+	void (*on_gone)(void *arg, pid_t tid);
+	void *vk_arg;
 	/* Paused: every stop is held instead of resumed (see tracer_pause). */
 	bool paused;
 	size_t held;

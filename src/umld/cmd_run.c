@@ -28,6 +28,8 @@ static void run_help(void)
 	       "  --colocate=WHEN   run the monitor and the guest on one CPU: auto (while\n"
 	       "                    ptrace stops are frequent; the default), always, never\n"
 	       "  --hostname=NAME   the guest's host name (uname, hostname, /proc/sys/kernel)\n"
+	       "  --fake-root       the guest runs as root (uid and gid 0); set*id calls\n"
+	       "                    work as for root, the host's permissions still apply\n"
 	       "  --virtual-pids    the guest's first process is pid 1 and sees only its own\n"
 	       "                    processes (ps, /proc, kill)\n"
 	       "  --containerize=WHEN  give subsystems to host namespaces: auto (default:\n"
@@ -52,6 +54,7 @@ enum {
 	OPT_CONTAINERIZE,
 	OPT_EXPLAIN,
 	OPT_VIRTUAL_PIDS,
+	OPT_FAKE_ROOT,
 };
 
 static int run_guest(const struct monitor_opts *o)
@@ -82,6 +85,7 @@ static int run_exec(int argc, char **argv)
 		{ "containerize", required_argument, NULL, OPT_CONTAINERIZE },
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "virtual-pids", no_argument, NULL, OPT_VIRTUAL_PIDS },
+		{ "fake-root", no_argument, NULL, OPT_FAKE_ROOT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -141,6 +145,9 @@ static int run_exec(int argc, char **argv)
 			break;
 		case OPT_VIRTUAL_PIDS:
 			ro.vk.virtual_pids = true;
+			break;
+		case OPT_FAKE_ROOT:
+			ro.vk.fake_root = true;
 			break;
 		case 'v':
 			verbosity++;

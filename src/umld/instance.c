@@ -72,8 +72,8 @@ static const char *const default_env[] = {
 
 static int refuse_key(const struct instance_config *cfg, const char *key, struct umld_err *err)
 {
-	return umld_err_usage(err, "%s: %s: not supported yet (it comes with the %s)", cfg->path,
-			      key, strstr(key, "FakeRoot") ? "identity subsystem" : "filesystem layer");
+	return umld_err_usage(err, "%s: %s: not supported yet (it comes with the filesystem layer)",
+			      cfg->path, key);
 }
 
 /* The environment: a PATH, the caller's TERM and HOME, then Environment=. */
@@ -110,8 +110,6 @@ void instance_opts_free(struct monitor_opts *o)
 int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, struct umld_err *err)
 {
 	monitor_opts_init(o);
-	if (cfg->fake_root)
-		return refuse_key(cfg, "[Exec] FakeRoot", err);
 	if (cfg->cow)
 		return refuse_key(cfg, "[Files] Cow", err);
 	if (cfg->nbinds)
@@ -124,6 +122,7 @@ int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, str
 	o->cwd = cfg->working_directory ? cfg->working_directory : "/";
 	o->vk.hostname = cfg->hostname;
 	o->vk.virtual_pids = cfg->virtual_pids;
+	o->vk.fake_root = cfg->fake_root;
 	if (cfg->intercept && intercept_mode_parse(cfg->intercept, &o->mode) < 0)
 		return umld_err_usage(err, "%s: [Kernel] Intercept: '%s' is not seccomp or sysemu",
 				      cfg->path, cfg->intercept);

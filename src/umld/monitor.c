@@ -29,7 +29,7 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 	int r;
 
 	memset(&hn, 0, sizeof(hn));
-	if (m->o.vk.hostname || m->o.vk.virtual_pids)
+	if (m->o.vk.hostname || m->o.vk.virtual_pids || m->o.vk.fake_root)
 		host_ns_probe(&hn);
 	r = vkernel_init(&m->vk, &m->o.vk, &hn, err);
 	if (r == 0)
@@ -42,7 +42,8 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 	}
 	if (m->vk.backend[SUBSYS_PID] == BACKEND_CONTAINER)
 		ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
-	ns->userns = ns->clone_flags && m->vk.container_userns;
+	ns->userns = (ns->clone_flags || m->vk.map_root) && m->vk.container_userns;
+	ns->map_root = m->vk.map_root;
 	if (m->o.explain)
 		vkernel_explain(&m->vk, stderr);
 	return 0;
@@ -97,6 +98,9 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	m->so.limits = o->limits;
 	if (tracer_init(&m->tr, &m->engine, o->colocate) < 0)
 		return umld_err_set(err, -ENOMEM, "out of memory");
+	m->tr.on_clone = vkernel_task_clone;
+	m->tr.on_gone = vkernel_task_gone;
+	m->tr.vk_arg = &m->vk;
 	return 0;
 }
 
@@ -152,6 +156,7 @@ int monitor_wait(struct monitor *m)
 
 void monitor_free(struct monitor *m)
 {
+	vkernel_ident_free(&m->vk);
 	filter_free(&m->filter);
 	tracer_free(&m->tr);
 }

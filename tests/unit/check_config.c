@@ -612,7 +612,7 @@ START_TEST(test_examples)
 	ck_assert_ptr_null(c.cow); /* until the filesystem layer exists */
 	ck_assert_str_eq(c.hostname, "umld-shell");
 	ck_assert(c.virtual_pids);
-	ck_assert(!c.fake_root);
+	ck_assert(c.fake_root);
 	config_free(&c);
 
 	snprintf(path, sizeof(path), "%s/etc/examples/busybox.conf", srcdir);
