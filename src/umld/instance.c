@@ -251,15 +251,15 @@ static void on_wake(struct tracer *tr, void *arg)
 	pthread_mutex_unlock(&in->lock);
 }
 
-/* Queues cmd for the tracer and waits (2 s at most) until it has run. */
+/* Queues cmd for the tracer and waits (2 s at most) until it has run. The
+ * wake-up signal only interrupts a waitpid under way: one that arrives while
+ * the tracer handles an event is spent, so it is sent again every 10 ms
+ * until the tracer answers. */
 static int run_on_tracer(struct instance *in, unsigned cmd)
 {
-	struct timespec until;
 	unsigned seen;
-	int r = 0;
+	int tries;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 2;
 	pthread_mutex_lock(&in->lock);
 	if (in->ended) {
 		pthread_mutex_unlock(&in->lock);
@@ -267,11 +267,21 @@ static int run_on_tracer(struct instance *in, unsigned cmd)
 	}
 	in->pending |= cmd;
 	seen = in->answered;
-	pthread_kill(in->tracer, WAKE_SIGNAL);
-	while (in->answered == seen && r == 0)
-		r = pthread_cond_timedwait(&in->done, &in->lock, &until);
+	for (tries = 0; in->answered == seen && tries < 200 && !in->ended; tries++) {
+		struct timespec until;
+
+		pthread_kill(in->tracer, WAKE_SIGNAL);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 10000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&in->done, &in->lock, &until);
+	}
+	tries = in->answered == seen ? -ETIMEDOUT : 0;
 	pthread_mutex_unlock(&in->lock);
-	return r == ETIMEDOUT ? -ETIMEDOUT : 0;
+	return tries;
 }
 
 /* ---- the control ops (control server thread) ---- */
@@ -443,8 +453,7 @@ static int op_exec(void *arg, char **argv, char **env, const char *cwd, int fds[
 	in->queued = r;
 	pthread_mutex_unlock(&in->lock);
 	/* started by the tracer; the client waits for control_exec_done */
-	pthread_kill(in->tracer, WAKE_SIGNAL);
-	return 0;
+	return run_on_tracer(in, CMD_REFRESH) == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
 static int op_logs(void *arg, json_object *resp, int *fd)
