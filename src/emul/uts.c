@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -105,6 +106,7 @@ static bool caller_has_sys_admin(pid_t tid)
 }
 
 static int fill_name(struct vkernel *vk, int fd, bool host);
+static int write_name_file(struct vkernel *vk, bool host);
 
 static struct verdict set_name(struct emul_ctx *ctx, const struct sc_request *req, bool host)
 {
@@ -123,8 +125,8 @@ static struct verdict set_name(struct emul_ctx *ctx, const struct sc_request *re
 		return verdict_deny(-r);
 	pthread_mutex_lock(&vk->lock);
 	memcpy(host ? vk->uts.nodename : vk->uts.domainname, name, sizeof(name));
-	if (vk->uts.name_fd[host ? 0 : 1] >= 0)
-		fill_name(vk, vk->uts.name_fd[host ? 0 : 1], host);
+	if (vk->uts.dir[0])
+		write_name_file(vk, host);
 	pthread_mutex_unlock(&vk->lock);
 	return verdict_return(0);
 }
@@ -233,40 +235,82 @@ static int name_memfd(struct vkernel *vk, bool host)
 	return fd;
 }
 
-/* The monitor's lasting memfd of a name, made on first use. */
-static int lasting_name_fd(struct vkernel *vk, bool host)
+static const char *name_file(bool host)
 {
-	int *fd = &vk->uts.name_fd[host ? 0 : 1];
+	return host ? "hostname" : "domainname";
+}
+
+/* Writes the name's file in the private folder, atomically (the guest may
+ * be reading the old one). Called with vk->lock held. */
+static int write_name_file(struct vkernel *vk, bool host)
+{
+	char tmp[128], path[128], buf[VK_NAME_MAX + 2];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s\n",
+				    host ? vk->uts.nodename : vk->uts.domainname);
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s", vk->uts.dir, name_file(host));
+	snprintf(path, sizeof(path), "%s/%s", vk->uts.dir, name_file(host));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, n) != (ssize_t)n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+/* The path of the name's file, made (with the folder) on first use. */
+static int name_path(struct vkernel *vk, bool host, char *out, size_t size)
+{
 	int r = 0;
 
 	pthread_mutex_lock(&vk->lock);
-	if (*fd < 0) {
-		*fd = memfd_create(host ? "hostname" : "domainname", MFD_CLOEXEC);
-		if (*fd < 0 || fill_name(vk, *fd, host) < 0) {
-			if (*fd >= 0)
-				close(*fd);
-			*fd = -1;
+	if (!vk->uts.dir[0]) {
+		snprintf(vk->uts.dir, sizeof(vk->uts.dir), "/tmp/umld-uts-XXXXXX");
+		if (!mkdtemp(vk->uts.dir)) {
+			r = -errno;
+			vk->uts.dir[0] = '\0';
+		} else {
+			chmod(vk->uts.dir, 0755); /* a guest with other ids reads it too */
+			if ((r = write_name_file(vk, true)) == 0)
+				r = write_name_file(vk, false);
 		}
 	}
-	r = *fd < 0 ? -EIO : *fd;
+	snprintf(out, size, "%s/%s", vk->uts.dir, name_file(host));
 	pthread_mutex_unlock(&vk->lock);
 	return r;
 }
 
-/* On a ptrace stop there is no fd injection: the call is rewritten to open
- * the monitor's lasting memfd through /proc/MONITOR/fd/N, which gives the
- * guest a file description of its own. The path is written below the guest's
- * red zone (the thread is stopped; the kernel reads the path before the
- * guest runs again). */
-static struct verdict reopen_rewrite(const struct sc_request *req, int memfd, bool has_dirfd,
-				     int path_arg)
+void vkernel_uts_free(struct vkernel *vk)
 {
-	char path[64];
+	char path[128];
+
+	if (!vk->uts.dir[0])
+		return;
+	for (int host = 0; host < 2; host++) {
+		snprintf(path, sizeof(path), "%s/%s", vk->uts.dir, name_file(host));
+		unlink(path);
+	}
+	rmdir(vk->uts.dir);
+	vk->uts.dir[0] = '\0';
+}
+
+/* On a ptrace stop there is no fd injection: the call is rewritten to open
+ * the name's file in the monitor's private folder instead, with that path
+ * written below the guest's red zone (the thread is stopped; the kernel
+ * reads the path before the guest runs again). */
+static struct verdict reopen_rewrite(const struct sc_request *req, const char *file,
+				     bool has_dirfd, int path_arg)
+{
+	char path[128];
 	uint64_t at = ((req->sp - 128 - sizeof(path)) & ~(uint64_t)15);
 	struct verdict v = { .kind = VERDICT_REWRITE };
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), memfd);
+	snprintf(path, sizeof(path), "%s", file);
 	r = req_write(req, at, path, strlen(path) + 1);
 	if (r < 0)
 		return verdict_deny(-r);
@@ -299,8 +343,11 @@ static struct verdict open_common(struct emul_ctx *ctx, const struct sc_request 
 		fd = name_memfd(ctx->state, host);
 		return fd < 0 ? verdict_deny(-fd) : verdict_fd(fd, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
 	}
-	fd = lasting_name_fd(ctx->state, host);
-	return fd < 0 ? verdict_deny(-fd) : reopen_rewrite(req, fd, path_arg == 1, path_arg);
+	{
+		char file[128];
+		int r = name_path(ctx->state, host, file, sizeof(file));
+		return r < 0 ? verdict_deny(-r) : reopen_rewrite(req, file, path_arg == 1, path_arg);
+	}
 }
 
 static int dirfd_arg(const struct sc_request *req, int i)

@@ -224,7 +224,6 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 
 	memset(vk, 0, sizeof(*vk));
 	pthread_mutex_init(&vk->lock, NULL);
-	vk->uts.name_fd[0] = vk->uts.name_fd[1] = -1;
 	if (w->hostname) {
 		size_t n = strlen(w->hostname);
 		if (n == 0 || n > VK_NAME_MAX)

@@ -69,9 +69,11 @@ struct vkernel {
 	struct {
 		char nodename[VK_NAME_MAX + 1];
 		char domainname[VK_NAME_MAX + 1];
-		/* memfds holding "NAME\n", kept current, that guests reopen
-		 * through /proc/MONITOR/fd/N on the ptrace paths; -1 until used */
-		int name_fd[2];
+		/* files holding "NAME\n", kept current, that guests are sent to
+		 * on the ptrace paths (no fd injection there), in a private
+		 * folder under /tmp that any guest mount namespace shares;
+		 * made on first use */
+		char dir[64];
 	} uts;
 	struct {
 		/* tid -> credentials; a task without an entry is the virtual root */
@@ -104,5 +106,7 @@ extern const struct emul_feature emul_feature_ident;
 void vkernel_task_clone(void *arg, pid_t parent, pid_t child);
 void vkernel_task_gone(void *arg, pid_t tid);
 void vkernel_ident_free(struct vkernel *vk);
+/* Removes what the UTS subsystem left on disk (uts.c). */
+void vkernel_uts_free(struct vkernel *vk);
 
 #endif
