@@ -21,6 +21,7 @@
 #include "umld/command.h"
 #include "umld/conffile.h"
 #include "umld/instance.h"
+#include "umld/statedir.h"
 
 #define MAX_INSTANCES 256
 #define STOP_GRACE_S 10
@@ -152,6 +153,11 @@ static void stop_all(struct daemon_state *d)
 	} while (running);
 }
 
+static int sweep_one(const char *name, const char *dir, bool alive, pid_t pid, void *arg)
+{
+	return 0;
+}
+
 static int daemon_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -209,6 +215,12 @@ static int daemon_exec(int argc, char **argv)
 	}
 	syslog(LOG_INFO, "stopping every instance (signal %d)", (int)stop_requested);
 	stop_all(&d);
+	/* a monitor that the signal reached before it had set up its handlers
+	 * died at once (its guest with it) and left its folder: sweep those */
+	{
+		struct umld_err err = { 0 };
+		statedir_list(true, sweep_one, NULL, &err);
+	}
 	for (size_t i = 0; i < d.n; i++)
 		config_free(&d.inst[i].cfg);
 	return 0;
