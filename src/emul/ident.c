@@ -10,9 +10,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "emul/vkernel.h"
@@ -348,6 +350,88 @@ static struct verdict id_setgroups(struct emul_ctx *ctx, const struct sc_request
 	}
 	c.ngroups = size;
 	return store(ctx, req, &c);
+}
+
+/* The task a status path names, if it is the caller (self, thread-self, or
+ * its own pid or tid): 0 and *tid; -ENOENT otherwise (other tasks' files
+ * pass through: only the guest's own tasks have virtual ids, and numbers in
+ * a guest with its own PID namespace are not host numbers). */
+static int status_target(struct vkernel *vk, const struct sc_request *req, const char *abs,
+			 pid_t *tid)
+{
+	char rest[64];
+	int a, b, n = 0;
+
+	if (strcmp(abs, "/proc/self/status") == 0 || strcmp(abs, "/proc/thread-self/status") == 0) {
+		*tid = req->tid;
+		return 0;
+	}
+	if (vk->backend[SUBSYS_PID] == BACKEND_CONTAINER)
+		return -ENOENT;
+	if (sscanf(abs, "/proc/self/task/%d/status%n", &b, &n) == 1 && abs[n] == '\0') {
+		*tid = b;
+	} else if (sscanf(abs, "/proc/%d/task/%d/status%n", &a, &b, &n) == 2 && abs[n] == '\0') {
+		*tid = b;
+	} else if (sscanf(abs, "/proc/%d/status%n", &a, &n) == 1 && abs[n] == '\0') {
+		*tid = a;
+	} else {
+		return -ENOENT;
+	}
+	/* the caller itself, or its thread group leader */
+	snprintf(rest, sizeof(rest), "/proc/%d/task/%d", (int)req->tid, (int)*tid);
+	return *tid == req->tid || access(rest, F_OK) == 0 ? 0 : -ENOENT;
+}
+
+static size_t add_ids(char *out, size_t size, const char *label, const uint32_t id[4])
+{
+	int n = snprintf(out, size, "%s\t%u\t%u\t%u\t%u\n", label, id[0], id[1], id[2], id[3]);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+int ident_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs, char *buf,
+		size_t size, size_t *len)
+{
+	char path[64], line[512];
+	struct vk_creds c;
+	pid_t tid;
+	size_t used = 0;
+	FILE *f;
+
+	if (status_target(vk, req, abs, &tid) < 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT; /* gone: let the kernel say so */
+	pthread_mutex_lock(&vk->lock);
+	c = get_locked(vk, tid);
+	pthread_mutex_unlock(&vk->lock);
+	while (fgets(line, sizeof(line), f) && used + sizeof(line) < size) {
+		if (strncmp(line, "Uid:", 4) == 0) {
+			uint32_t ids[4] = { c.ruid, c.euid, c.suid, c.fsuid };
+			used += add_ids(buf + used, size - used, "Uid:", ids);
+		} else if (strncmp(line, "Gid:", 4) == 0) {
+			uint32_t ids[4] = { c.rgid, c.egid, c.sgid, c.fsgid };
+			used += add_ids(buf + used, size - used, "Gid:", ids);
+		} else if (strncmp(line, "Groups:", 7) == 0) {
+			/* as the kernel writes it: separated by spaces, then one
+			 * more (so an empty list is a single space) */
+			int n = snprintf(buf + used, size - used, "Groups:\t");
+			for (int i = 0; i < c.ngroups && n > 0; i++)
+				n += snprintf(buf + used + n, size - used - (size_t)n, "%s%u",
+					      i ? " " : "", c.groups[i]);
+			used += (size_t)n;
+			buf[used++] = ' ';
+			buf[used++] = '\n';
+		} else {
+			size_t l = strlen(line);
+			memcpy(buf + used, line, l);
+			used += l;
+		}
+	}
+	fclose(f);
+	*len = used;
+	return 0;
 }
 
 #define ID(n, f) { .name = #n, .enter = f }

@@ -252,6 +252,9 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		r = emul_table_add(t, &emul_feature_uts, err);
 	if (r == 0 && vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
 		r = emul_table_add(t, &emul_feature_ident, err);
+	if (r == 0 && (vk->backend[SUBSYS_UTS] == BACKEND_EMULATED ||
+		       vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED))
+		r = emul_table_add(t, &emul_feature_procfile, err);
 	return r;
 }
 

@@ -45,6 +45,7 @@ struct vk_wants {
 #define VK_NAME_MAX 64
 #define VK_GROUPS_MAX 64
 #define VK_CRED_BUCKETS 256
+#define VK_VFILES_KEPT 64
 
 /* A task's virtual credentials (the identity subsystem, emulated). */
 struct vk_creds {
@@ -69,12 +70,13 @@ struct vkernel {
 	struct {
 		char nodename[VK_NAME_MAX + 1];
 		char domainname[VK_NAME_MAX + 1];
-		/* files holding "NAME\n", kept current, that guests are sent to
-		 * on the ptrace paths (no fd injection there), in a private
-		 * folder under /tmp that any guest mount namespace shares;
-		 * made on first use */
-		char dir[64];
 	} uts;
+	struct {
+		/* virtual files handed out at ptrace stops (procfile.c): a
+		 * private folder under /tmp, made on first use */
+		char dir[64];
+		unsigned next;
+	} vfiles;
 	struct {
 		/* tid -> credentials; a task without an entry is the virtual root */
 		struct vk_cred_entry *buckets[VK_CRED_BUCKETS];
@@ -106,7 +108,13 @@ extern const struct emul_feature emul_feature_ident;
 void vkernel_task_clone(void *arg, pid_t parent, pid_t child);
 void vkernel_task_gone(void *arg, pid_t tid);
 void vkernel_ident_free(struct vkernel *vk);
-/* Removes what the UTS subsystem left on disk (uts.c). */
-void vkernel_uts_free(struct vkernel *vk);
+/* Virtual files (procfile.c): the open handlers, the providers' content
+ * functions (0: path is theirs, content in buf; -ENOENT: not theirs), and
+ * the cleanup of the private folder. */
+extern const struct emul_feature emul_feature_procfile;
+int uts_vfile(struct vkernel *vk, const char *abs, char *buf, size_t size, size_t *len);
+int ident_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs, char *buf,
+		size_t size, size_t *len);
+void vkernel_vfiles_free(struct vkernel *vk);
 
 #endif

@@ -157,7 +157,7 @@ int monitor_wait(struct monitor *m)
 void monitor_free(struct monitor *m)
 {
 	vkernel_ident_free(&m->vk);
-	vkernel_uts_free(&m->vk);
+	vkernel_vfiles_free(&m->vk);
 	filter_free(&m->filter);
 	tracer_free(&m->tr);
 }
