@@ -25,6 +25,7 @@ extern const struct umld_command cmd_resume;
 extern const struct umld_command cmd_logs;
 extern const struct umld_command cmd_daemon;
 extern const struct umld_command cmd_exec;
+extern const struct umld_command cmd_cow;
 extern const struct umld_command cmd_bench;
 extern const struct umld_command cmd_bench_guest;
 extern const struct umld_command cmd_bench_floor;

@@ -20,6 +20,7 @@ static const struct umld_command *const commands[] = {
 	&cmd_exec,
 	&cmd_logs,
 	&cmd_daemon,
+	&cmd_cow,
 	&cmd_bench,
 	&cmd_bench_guest,
 	&cmd_bench_floor,
