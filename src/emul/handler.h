@@ -34,6 +34,12 @@ struct emul_handler {
 	 * notification: it then answers with RETURN, DENY, PASS, KILL or FD,
 	 * touching guest memory only through sysemu/mem.h's req_* calls. */
 	bool needs_ptrace;
+	/* The call never fails with EINTR natively (fork, getppid, uname...):
+	 * if a signal interrupts the guest while it waits for the notification
+	 * to be answered, the call was not under way yet, so it is restarted
+	 * (see engine_signal_stop) rather than failing with EINTR. Not for
+	 * calls that can block natively (open of a FIFO, read). */
+	bool never_eintr;
 	emul_enter_fn enter;
 };
 

@@ -434,7 +434,7 @@ int ident_vfile(struct vkernel *vk, const struct sc_request *req, const char *ab
 	return 0;
 }
 
-#define ID(n, f) { .name = #n, .enter = f }
+#define ID(n, f) { .name = #n, .never_eintr = true, .enter = f }
 static const struct emul_handler ident_handlers[] = {
 	ID(getuid, id_getuid), ID(geteuid, id_geteuid), ID(getgid, id_getgid),
 	ID(getegid, id_getegid), ID(getuid32, id_getuid), ID(geteuid32, id_geteuid),

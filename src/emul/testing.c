@@ -70,10 +70,11 @@ static struct verdict test_access(struct emul_ctx *ctx, const struct sc_request 
 }
 
 static const struct emul_handler testing_handlers[] = {
-	{ .name = "getppid", .enter = test_getppid },
-	{ .name = "uname", .enter = test_uname },
-	{ .name = "memfd_create", .abis = EMUL_ABI_64, .enter = test_memfd_create },
-	{ .name = "access", .enter = test_access },
+	{ .name = "getppid", .never_eintr = true, .enter = test_getppid },
+	{ .name = "uname", .never_eintr = true, .enter = test_uname },
+	{ .name = "memfd_create", .abis = EMUL_ABI_64, .never_eintr = true,
+	  .enter = test_memfd_create },
+	{ .name = "access", .never_eintr = true, .enter = test_access },
 };
 
 const struct emul_feature emul_feature_testing = {
@@ -92,17 +93,19 @@ static struct verdict test_pass(struct emul_ctx *ctx, const struct sc_request *r
 }
 
 #define PASS_THROUGH(n) { .name = #n, .enter = test_pass }
+/* ... for calls that never fail with EINTR natively */
+#define PASS_THROUGH_NI(n) { .name = #n, .never_eintr = true, .enter = test_pass }
 static const struct emul_handler passthrough_handlers[] = {
 	PASS_THROUGH(read), PASS_THROUGH(write), PASS_THROUGH(open), PASS_THROUGH(openat),
-	PASS_THROUGH(close), PASS_THROUGH(newfstatat), PASS_THROUGH(statx),
-	PASS_THROUGH(getdents64), PASS_THROUGH(execve), PASS_THROUGH(execveat),
-	PASS_THROUGH(clone), PASS_THROUGH(clone3), PASS_THROUGH(fork), PASS_THROUGH(vfork),
-	PASS_THROUGH(wait4), PASS_THROUGH(kill), PASS_THROUGH(tgkill), PASS_THROUGH(rt_sigaction),
-	PASS_THROUGH(getppid), PASS_THROUGH(uname), PASS_THROUGH(pipe2), PASS_THROUGH(dup2),
-	PASS_THROUGH(fcntl), PASS_THROUGH(lseek), PASS_THROUGH(access), PASS_THROUGH(faccessat2),
-	PASS_THROUGH(readlink), PASS_THROUGH(getcwd), PASS_THROUGH(chdir), PASS_THROUGH(unlink),
-	PASS_THROUGH(unlinkat), PASS_THROUGH(rename), PASS_THROUGH(renameat2), PASS_THROUGH(mkdir),
-	PASS_THROUGH(mkdirat), PASS_THROUGH(exit_group), PASS_THROUGH(getpid),
+	PASS_THROUGH(close), PASS_THROUGH_NI(newfstatat), PASS_THROUGH_NI(statx),
+	PASS_THROUGH_NI(getdents64), PASS_THROUGH_NI(execve), PASS_THROUGH_NI(execveat),
+	PASS_THROUGH_NI(clone), PASS_THROUGH_NI(clone3), PASS_THROUGH_NI(fork), PASS_THROUGH_NI(vfork),
+	PASS_THROUGH(wait4), PASS_THROUGH_NI(kill), PASS_THROUGH_NI(tgkill), PASS_THROUGH_NI(rt_sigaction),
+	PASS_THROUGH_NI(getppid), PASS_THROUGH_NI(uname), PASS_THROUGH_NI(pipe2), PASS_THROUGH_NI(dup2),
+	PASS_THROUGH(fcntl), PASS_THROUGH_NI(lseek), PASS_THROUGH_NI(access), PASS_THROUGH_NI(faccessat2),
+	PASS_THROUGH_NI(readlink), PASS_THROUGH_NI(getcwd), PASS_THROUGH_NI(chdir), PASS_THROUGH_NI(unlink),
+	PASS_THROUGH_NI(unlinkat), PASS_THROUGH_NI(rename), PASS_THROUGH_NI(renameat2), PASS_THROUGH_NI(mkdir),
+	PASS_THROUGH_NI(mkdirat), PASS_THROUGH_NI(exit_group), PASS_THROUGH_NI(getpid),
 };
 
 const struct emul_feature emul_feature_passthrough = {

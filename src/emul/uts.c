@@ -155,11 +155,11 @@ int uts_vfile(struct vkernel *vk, const char *abs, char *buf, size_t size, size_
 }
 
 static const struct emul_handler uts_handlers[] = {
-	{ .name = "uname", .enter = uts_uname },
-	{ .name = "olduname", .enter = uts_olduname },
-	{ .name = "oldolduname", .enter = uts_oldolduname },
-	{ .name = "sethostname", .enter = uts_sethostname },
-	{ .name = "setdomainname", .enter = uts_setdomainname },
+	{ .name = "uname", .never_eintr = true, .enter = uts_uname },
+	{ .name = "olduname", .never_eintr = true, .enter = uts_olduname },
+	{ .name = "oldolduname", .never_eintr = true, .enter = uts_oldolduname },
+	{ .name = "sethostname", .never_eintr = true, .enter = uts_sethostname },
+	{ .name = "setdomainname", .never_eintr = true, .enter = uts_setdomainname },
 };
 
 const struct emul_feature emul_feature_uts = {

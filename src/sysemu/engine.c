@@ -148,6 +148,31 @@ static enum resume_how sysemu_entry(struct engine *e, struct task *t, const stru
 	return RESUME_SYSCALL;
 }
 
+#define ERESTARTSYS_ 512     /* the kernel's, not in user headers */
+#define ERESTARTNOINTR_ 513
+#define CS_64BIT 0x33        /* x86_64 user code segment */
+
+void engine_signal_stop(struct engine *e, struct task *t)
+{
+	const struct emul_handler *h;
+	umld_regs regs;
+
+	if (!e->notify || regs_get(t->tid, &regs) < 0)
+		return;
+	if ((int64_t)regs.rax != -ERESTARTSYS_ || (int64_t)regs.orig_rax < 0)
+		return;
+	/* the ABI of the interrupted call: that of the code segment (an int
+	 * 0x80 from 64-bit code reads as 64-bit here: only the restart choice
+	 * could be off, for such a call) */
+	h = emul_table_get(e->table, regs.cs == CS_64BIT ? ABI_X86_64 : ABI_I386,
+			   (long)regs.orig_rax);
+	if (!h || h->needs_ptrace || !h->never_eintr)
+		return;
+	/* the kernel reads the restart code after this stop */
+	regs.rax = (uint64_t)(int64_t)-ERESTARTNOINTR_;
+	regs_set(t->tid, &regs);
+}
+
 static int is_reexec(const struct task *t, const struct sc_request *req)
 {
 	return req->ip == t->reexec_ip && req->nr == t->reexec_nr &&

@@ -31,6 +31,7 @@ struct engine_stats {
 
 struct engine {
 	enum intercept_mode mode;
+	bool notify; /* some calls are served from seccomp user notifications */
 	const struct emul_table *table;
 	struct emul_ctx ctx;
 	struct engine_stats stats;
@@ -46,5 +47,9 @@ enum resume_how engine_resume_how(const struct engine *e, const struct task *t);
 enum resume_how engine_seccomp_stop(struct engine *e, struct task *t);
 /* A syscall-entry or -exit stop (SIGTRAP|0x80). */
 enum resume_how engine_syscall_stop(struct engine *e, struct task *t);
+/* A signal-delivery stop: a call interrupted while it waited for its
+ * notification to be answered is made to restart when the call never fails
+ * with EINTR natively. */
+void engine_signal_stop(struct engine *e, struct task *t);
 
 #endif

@@ -13,6 +13,9 @@
 
 #include <errno.h>
 #include <linux/seccomp.h>
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,13 +175,29 @@ void filter_free(struct filter_prog *p)
 	p->len = 0;
 }
 
+/* Installs with flags, and again without the optional ones where the kernel
+ * does not know them (EINVAL). */
+static long install(struct sock_fprog *prog, unsigned long flags, unsigned long optional)
+{
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | optional, prog);
+
+	if (r < 0 && errno == EINVAL && optional)
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	return r;
+}
+
 int filter_install(const struct filter_prog *p)
 {
 	struct sock_fprog prog = { .len = p->len, .filter = p->insns };
 	unsigned long flags = p->listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+	/* Once the monitor has received a notification, only a fatal signal
+	 * may interrupt the guest's wait (Linux 5.19): otherwise a SIGCHLD
+	 * arriving meanwhile makes even fork fail with EINTR, which it never
+	 * does natively. */
+	unsigned long optional = p->listener ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
 	long r;
 
-	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	r = install(&prog, flags, optional);
 	if (r >= 0)
 		return (int)r;
 	if (errno != EACCES)
@@ -187,6 +206,6 @@ int filter_install(const struct filter_prog *p)
 	 * unprivileged monitor set-id bits are ignored anyway */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	r = install(&prog, flags, optional);
 	return r < 0 ? -errno : (int)r;
 }

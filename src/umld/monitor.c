@@ -86,7 +86,8 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	/* With nothing claimed there is nothing to filter: even an allow-all
 	 * filter costs every call the kernel's seccomp entry path. */
 	if (o->mode == INTERCEPT_SECCOMP && m->table.claimed > 0) {
-		r = filter_build(&m->table, want_notify(m), &m->filter, err);
+		m->engine.notify = want_notify(m);
+		r = filter_build(&m->table, m->engine.notify, &m->filter, err);
 		if (r < 0)
 			return r;
 		m->so.filter = &m->filter;
