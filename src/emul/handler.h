@@ -40,6 +40,10 @@ struct emul_handler {
 	 * (see engine_signal_stop) rather than failing with EINTR. Not for
 	 * calls that can block natively (open of a FIFO, read). */
 	bool never_eintr;
+	/* Otherwise, asked at that moment (the guest is stopped) whether this
+	 * call, with these arguments, could have been interrupted natively;
+	 * false makes it restart. NULL: it could. */
+	bool (*may_block)(const struct sc_request *req);
 	emul_enter_fn enter;
 };
 

@@ -231,10 +231,39 @@ static struct verdict pf_openat2(struct emul_ctx *ctx, const struct sc_request *
 	return open_common(ctx, req, dirfd_arg(req, 0), 1, flags);
 }
 
+/* Whether an open could block natively, hence be interrupted: only when
+ * it names a FIFO, a socket or a device (what does not exist, or cannot be
+ * read, cannot block either). Asked at a signal stop (engine_signal_stop). */
+static bool open_may_block(const struct sc_request *req, int dirfd, int path_arg)
+{
+	char abs[PATH_MAX], at_root[PATH_MAX + 32];
+	struct stat st;
+	int fail;
+
+	if (!open_target(req, dirfd, req->args[path_arg], abs, sizeof(abs), &fail))
+		return fail == 0; /* unknown: keep what the kernel decided */
+	/* the guest's view of the path: through its root, as it resolves */
+	snprintf(at_root, sizeof(at_root), "/proc/%d/root%s", (int)req->tid, abs);
+	if (stat(at_root, &st) < 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) ||
+	       S_ISBLK(st.st_mode);
+}
+
+static bool pf_open_may_block(const struct sc_request *req)
+{
+	return open_may_block(req, AT_FDCWD, 0);
+}
+
+static bool pf_openat_may_block(const struct sc_request *req)
+{
+	return open_may_block(req, dirfd_arg(req, 0), 1);
+}
+
 static const struct emul_handler procfile_handlers[] = {
-	{ .name = "open", .enter = pf_open },
-	{ .name = "openat", .enter = pf_openat },
-	{ .name = "openat2", .enter = pf_openat2 },
+	{ .name = "open", .may_block = pf_open_may_block, .enter = pf_open },
+	{ .name = "openat", .may_block = pf_openat_may_block, .enter = pf_openat },
+	{ .name = "openat2", .may_block = pf_openat_may_block, .enter = pf_openat2 },
 };
 
 const struct emul_feature emul_feature_procfile = {

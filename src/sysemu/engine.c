@@ -164,10 +164,19 @@ void engine_signal_stop(struct engine *e, struct task *t)
 	/* the ABI of the interrupted call: that of the code segment (an int
 	 * 0x80 from 64-bit code reads as 64-bit here: only the restart choice
 	 * could be off, for such a call) */
-	h = emul_table_get(e->table, regs.cs == CS_64BIT ? ABI_X86_64 : ABI_I386,
-			   (long)regs.orig_rax);
-	if (!h || h->needs_ptrace || !h->never_eintr)
+	enum umld_abi abi = regs.cs == CS_64BIT ? ABI_X86_64 : ABI_I386;
+	h = emul_table_get(e->table, abi, (long)regs.orig_rax);
+	if (!h || h->needs_ptrace)
 		return;
+	if (!h->never_eintr) {
+		struct sc_request req = { .tid = t->tid, .abi = abi, .nr = (long)regs.orig_rax,
+					  .path = SC_PATH_TRACE, .memfd = -1 };
+
+		regs_get_args(&regs, abi, req.args);
+		req.info = sc_lookup(abi, req.nr);
+		if (!h->may_block || h->may_block(&req))
+			return;
+	}
 	/* the kernel reads the restart code after this stop */
 	regs.rax = (uint64_t)(int64_t)-ERESTARTNOINTR_;
 	regs_set(t->tid, &regs);
