@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/util.h"
 #include "tracer/tracer.h"
 
@@ -141,48 +142,6 @@ static void child_write_error(const char *what, const char *cmd, int e)
 			break;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'L';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof(u));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
-		return -EPIPE;
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
 
 /* Writes s to a /proc/self file (async-signal-safe). */
 static int write_proc(const char *file, const char *s)
@@ -379,7 +338,7 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 			child_write_error("cannot install the seccomp filter", "", -r);
 			_exit(126);
 		}
-		if (filter->listener && send_fd(sync_fd, r) < 0)
+		if (filter->listener && fd_send(sync_fd, r) < 0)
 			_exit(126);
 		if (filter->listener)
 			close(r);
@@ -477,7 +436,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		return umld_err_set(err, -e, "cannot start the guest: %s", strerror(e));
 	}
 	if (o->filter && o->filter->listener) {
-		*listener = recv_fd(sync[1]);
+		*listener = fd_recv(sync[1]);
 		if (*listener < 0) {
 			close(sync[1]);
 			kill(pid, SIGKILL);

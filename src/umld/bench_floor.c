@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/util.h"
 #include "tracer/tracer.h"
 #include "umld/command.h"
@@ -27,33 +28,6 @@
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
-
-static int pass_fd(int sock, int fd, bool send)
-{
-	char byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
-
-	memset(&u, 0, sizeof(u));
-	if (send) {
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
-	}
-	if (recvmsg(sock, &m, 0) != 1 || !(c = CMSG_FIRSTHDR(&m)) || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
 
 static int floor_exec(int argc, char **argv)
 {
@@ -85,13 +59,13 @@ static int floor_exec(int argc, char **argv)
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-		if (fd < 0 || pass_fd(sv[1], fd, true) < 0 || read(sv[1], &go, 1) != 1)
+		if (fd < 0 || fd_send(sv[1], fd) < 0 || read(sv[1], &go, 1) != 1)
 			_exit(126);
 		close(fd);
 		execv(argv[first], argv + first);
 		_exit(127);
 	}
-	fd = pass_fd(sv[0], -1, false);
+	fd = fd_recv(sv[0]);
 	if (fd < 0)
 		return 1;
 	ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, 1UL); /* SYNC_WAKE_UP, where there */
