@@ -17,6 +17,7 @@ const char *subsys_name(enum subsys s)
 {
 	static const char *const names[SUBSYS_COUNT] = {
 		[SUBSYS_UTS] = "uts", [SUBSYS_PID] = "pid", [SUBSYS_IDENT] = "ident",
+		[SUBSYS_FS] = "fs",
 	};
 
 	return (unsigned)s < SUBSYS_COUNT ? names[s] : "?";
@@ -216,6 +217,48 @@ static int choose_ident(struct vkernel *vk, const struct vk_wants *w, const stru
 	return 0;
 }
 
+/* Files: a mount namespace with overlayfs where the host allows it (probed
+ * with these very layers), else the emulated resolution of every path. */
+static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
+		     struct umld_err *err)
+{
+	char *why = vk->why[SUBSYS_FS], reason[200];
+	size_t wsz = sizeof(vk->why[SUBSYS_FS]);
+	bool userns = !h->privileged;
+
+	vk->backend[SUBSYS_FS] = BACKEND_OFF;
+	if (!fs_wanted(&w->fs)) {
+		snprintf(why, wsz, "no --root, --cow or --bind: the host's files pass through");
+		return 0;
+	}
+	if (w->containerize == CONTAINERIZE_NEVER) {
+		vk->backend[SUBSYS_FS] = BACKEND_EMULATED;
+		snprintf(why, wsz, "--containerize=never");
+		return 0;
+	}
+	reason[0] = '\0';
+	bool can = (h->privileged || h->userns) &&
+		   fs_mount_probe(&w->fs, userns, reason, sizeof(reason)) == 0;
+	if (!h->privileged && !h->userns)
+		snprintf(reason, sizeof(reason), "not privileged, and no user namespace (%s)",
+			 h->userns_why);
+	if (can) {
+		vk->backend[SUBSYS_FS] = BACKEND_CONTAINER;
+		if (userns)
+			vk->container_userns = true;
+		snprintf(why, wsz, "%smount namespace with overlayfs and pivot_root%s",
+			 w->containerize == CONTAINERIZE_REQUIRED ? "--containerize=required: " : "",
+			 userns ? ", inside a user namespace" : "");
+		return 0;
+	}
+	if (w->containerize == CONTAINERIZE_REQUIRED)
+		return umld_err_usage(err, "--containerize=required: fs: the host does not allow "
+					   "these layers to be mounted: %s", reason);
+	vk->backend[SUBSYS_FS] = BACKEND_EMULATED;
+	snprintf(why, wsz, "no mount namespace for these layers: %s", reason);
+	return 0;
+}
+
 int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
 		 struct umld_err *err)
 {
@@ -235,6 +278,8 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 		r = choose_pid(vk, w, h, err);
 	if (r == 0)
 		r = choose_ident(vk, w, h, err);
+	if (r == 0)
+		r = choose_fs(vk, w, h, err);
 	if (r < 0)
 		return r;
 	if (uname(&u) == 0)

@@ -11,9 +11,10 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "emul/fs.h"
 #include "emul/handler.h"
 
-enum subsys { SUBSYS_UTS = 0, SUBSYS_PID, SUBSYS_IDENT, SUBSYS_COUNT };
+enum subsys { SUBSYS_UTS = 0, SUBSYS_PID, SUBSYS_IDENT, SUBSYS_FS, SUBSYS_COUNT };
 
 enum backend {
 	BACKEND_OFF = 0,   /* not asked for: the host's view passes through */
@@ -39,6 +40,7 @@ struct vk_wants {
 	const char *hostname; /* NULL: the host's */
 	bool virtual_pids;    /* the guest's first process is pid 1 */
 	bool fake_root;       /* the guest runs as (virtual) root */
+	struct fs_wants fs;   /* --root, --cow, --bind */
 	enum containerize containerize;
 };
 

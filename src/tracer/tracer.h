@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "emul/fs.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
 #include "tracer/placement.h"
@@ -19,6 +20,9 @@ struct spawn_ns {
 	bool userns;          /* add CLONE_NEWUSER with the caller's ids mapped to themselves */
 	bool map_root;        /* ... or mapped to 0 (a fake root) */
 	const char *hostname; /* set in the new UTS namespace */
+	/* The containerized filesystem: built in the new mount namespace
+	 * (fs_mount_enter) before exec. NULL: the host's. */
+	const struct fs_wants *fs;
 	/* Instead of new namespaces: join those of this running process (a
 	 * process started later in an instance, umld exec). Its PID
 	 * namespace is entered by a child: the spawned process then waits for

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "umld/command.h"
+#include "emul/fs.h"
 #include "umld/monitor.h"
 
 static void run_help(void)
@@ -35,6 +36,11 @@ static void run_help(void)
 	       "  --containerize=WHEN  give subsystems to host namespaces: auto (default:\n"
 	       "                    where the guest cannot tell), never (always emulate),\n"
 	       "                    required (fail when the host does not allow it)\n"
+	       "  --root=DIR        a read-only base layer of the guest's root (repeat: lowest\n"
+	       "                    first); without it, the host's /\n"
+	       "  --cow=DIR         the guest's writable copy-on-write layer over the root;\n"
+	       "                    without it, the root is read-only (EROFS)\n"
+	       "  --bind=HOST[:GUEST][:ro]  a host directory inside the guest (repeatable)\n"
 	       "  --explain         print each subsystem's backend and why, then run\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
@@ -55,6 +61,9 @@ enum {
 	OPT_EXPLAIN,
 	OPT_VIRTUAL_PIDS,
 	OPT_FAKE_ROOT,
+	OPT_ROOT,
+	OPT_COW,
+	OPT_BIND,
 };
 
 static int run_guest(const struct monitor_opts *o)
@@ -86,6 +95,9 @@ static int run_exec(int argc, char **argv)
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "virtual-pids", no_argument, NULL, OPT_VIRTUAL_PIDS },
 		{ "fake-root", no_argument, NULL, OPT_FAKE_ROOT },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "cow", required_argument, NULL, OPT_COW },
+		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -149,6 +161,32 @@ static int run_exec(int argc, char **argv)
 		case OPT_FAKE_ROOT:
 			ro.vk.fake_root = true;
 			break;
+		case OPT_ROOT:
+			if (ro.vk.fs.nroots == FS_ROOTS_MAX)
+				return command_usage_error(&cmd_run, "--root: at most %d layers",
+							   FS_ROOTS_MAX);
+			if (optarg[0] != '/')
+				return command_usage_error(&cmd_run,
+							   "--root: '%s' is not an absolute path", optarg);
+			ro.vk.fs.roots[ro.vk.fs.nroots++] = optarg;
+			break;
+		case OPT_COW:
+			if (optarg[0] != '/')
+				return command_usage_error(&cmd_run,
+							   "--cow: '%s' is not an absolute path", optarg);
+			ro.vk.fs.cow = optarg;
+			break;
+		case OPT_BIND: {
+			const char *why = NULL;
+
+			if (ro.vk.fs.nbinds == FS_BINDS_MAX)
+				return command_usage_error(&cmd_run, "--bind: at most %d binds",
+							   FS_BINDS_MAX);
+			if (fs_bind_parse(optarg, &ro.vk.fs.binds[ro.vk.fs.nbinds], &why) < 0)
+				return command_usage_error(&cmd_run, "--bind: %s", why);
+			ro.vk.fs.nbinds++;
+			break;
+		}
 		case 'v':
 			verbosity++;
 			break;
@@ -174,7 +212,7 @@ static int run_exec(int argc, char **argv)
 
 const struct umld_command cmd_run = {
 	.name = "run",
-	.args = "[--intercept=MODE] [--hostname=NAME] [--containerize=WHEN] [--explain] [--] COMMAND [ARG...]",
+	.args = "[--intercept=MODE] [--hostname=NAME] [--root=DIR]... [--cow=DIR] [--bind=HOST:GUEST]... [--containerize=WHEN] [--explain] [--] COMMAND [ARG...]",
 	.summary = "run a command as a guest in the foreground",
 	.exec = run_exec,
 };

@@ -29,7 +29,7 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 	int r;
 
 	memset(&hn, 0, sizeof(hn));
-	if (m->o.vk.hostname || m->o.vk.virtual_pids || m->o.vk.fake_root)
+	if (m->o.vk.hostname || m->o.vk.virtual_pids || m->o.vk.fake_root || fs_wanted(&m->o.vk.fs))
 		host_ns_probe(&hn);
 	r = vkernel_init(&m->vk, &m->o.vk, &hn, err);
 	if (r == 0)
@@ -42,6 +42,10 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 	}
 	if (m->vk.backend[SUBSYS_PID] == BACKEND_CONTAINER)
 		ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
+	if (m->vk.backend[SUBSYS_FS] == BACKEND_CONTAINER) {
+		ns->clone_flags |= CLONE_NEWNS;
+		ns->fs = &m->o.vk.fs;
+	}
 	ns->userns = (ns->clone_flags || m->vk.map_root) && m->vk.container_userns;
 	ns->map_root = m->vk.map_root;
 	if (m->o.explain)
