@@ -25,7 +25,6 @@
 #include "common/util.h"
 #include "cowdisk/cowdisk.h"
 
-#define COW_LAYERS_MAX (COW_LOWER_MAX + 1)
 #define TMP_NAME_SIZE 32
 
 /* The one piece of file-level state: test hooks, set before any use. */
@@ -256,15 +255,7 @@ static bool is_opaque(int fd)
 
 /* ---- resolution ---- */
 
-/* The layers that make up one merged directory, top first. */
-struct walk {
-	size_t n;
-	int fd[COW_LAYERS_MAX];
-	int idx[COW_LAYERS_MAX]; /* -1: the upper layer, else a lower index */
-	bool own[COW_LAYERS_MAX];
-};
-
-static void walk_free(struct walk *w)
+static void walk_free(struct cow_walk *w)
 {
 	for (size_t i = 0; i < w->n; i++)
 		if (w->own[i])
@@ -272,12 +263,17 @@ static void walk_free(struct walk *w)
 	w->n = 0;
 }
 
+void cow_walk_free(struct cow_walk *w)
+{
+	walk_free(w);
+}
+
 struct res {
 	enum cow_where where;
 	int idx;         /* the layer the entry is shown from (-1: upper) */
 	struct stat st;  /* that entry */
 	bool below;      /* a layer under it would show the path if it went */
-	struct walk dir; /* when it is a directory: its layers, top first */
+	struct cow_walk dir; /* when it is a directory: its layers, top first */
 };
 
 static void res_free(struct res *r)
@@ -285,30 +281,126 @@ static void res_free(struct res *r)
 	walk_free(&r->dir);
 }
 
-/* Walks rel (normalised) down all layers at once, as overlayfs's lookup does:
- * at each component the topmost entry wins; a directory merges with the
- * directories below it until an opaque one, a whiteout or a non-directory.
- * skip_upper gives the view of the lower layers alone. */
+static void walk_root(const struct cow_stack *s, bool skip_upper, struct cow_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (s->upper_fd >= 0 && !skip_upper) {
+		w->fd[w->n] = s->upper_fd;
+		w->idx[w->n++] = -1;
+	}
+	for (size_t i = s->nlower; i-- > 0;) {
+		w->fd[w->n] = s->lower_fd[i];
+		w->idx[w->n++] = (int)i;
+	}
+}
+
+void cow_walk_root(const struct cow_stack *s, struct cow_walk *w)
+{
+	walk_root(s, false, w);
+}
+
+int cow_walk_dup(const struct cow_walk *w, struct cow_walk *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < w->n; i++) {
+		int fd = fcntl(w->fd[i], F_DUPFD_CLOEXEC, 3);
+
+		if (fd < 0) {
+			int e = -errno;
+			walk_free(out);
+			return e;
+		}
+		out->fd[i] = fd;
+		out->idx[i] = w->idx[i];
+		out->own[i] = true;
+		out->n = i + 1;
+	}
+	return 0;
+}
+
+/* One component down all layers at once, as overlayfs's lookup does: the
+ * topmost entry wins; a directory merges with the directories below it
+ * until an opaque one, a whiteout or a non-directory. */
+int cow_walk_step(const struct cow_walk *w, const char *name, bool at_root, bool need_below,
+		  struct cow_entry *e, struct cow_walk *into)
+{
+	bool found = false, merging = into != NULL, below_known = false;
+	struct cow_walk nw = { 0 };
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->where = COW_ABSENT;
+	e->pos = -1;
+	if (is_reserved(name, at_root))
+		return 0;
+	for (size_t i = 0; i < w->n; i++) {
+		struct stat st;
+		int fd = -1;
+
+		if (fstatat(w->fd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			ret = -errno;
+			goto fail;
+		}
+		if (!found) {
+			found = true;
+			e->idx = w->idx[i];
+			e->pos = (int)i;
+			e->st = st;
+		} else if (!below_known) {
+			e->below = !is_whiteout(&st);
+			below_known = true;
+		}
+		if (!merging) {
+			if (below_known || !need_below)
+				break;
+			continue;
+		}
+		if (is_whiteout(&st) || !S_ISDIR(st.st_mode)) {
+			merging = false;
+			continue;
+		}
+		ret = open_dir_at(w->fd[i], name, &fd);
+		if (ret < 0)
+			goto fail;
+		nw.fd[nw.n] = fd;
+		nw.idx[nw.n] = w->idx[i];
+		nw.own[nw.n++] = true;
+		if (i + 1 < w->n && is_opaque(fd))
+			merging = false;
+	}
+	if (!found)
+		return 0;
+	if (is_whiteout(&e->st)) {
+		walk_free(&nw);
+		e->where = e->idx < 0 ? COW_WHITEOUT : COW_ABSENT;
+		return 0;
+	}
+	e->where = e->idx < 0 ? COW_UPPER : COW_LOWER;
+	if (into)
+		*into = nw;
+	return 0;
+
+fail:
+	walk_free(&nw);
+	return ret;
+}
+
+/* Walks rel (normalised) down all layers. skip_upper gives the view of the
+ * lower layers alone. */
 static int resolve(const struct cow_stack *s, const char *rel, bool skip_upper, struct res *r)
 {
-	struct walk w = { 0 }, nw = { 0 };
+	struct cow_walk w;
 	char buf[PATH_MAX];
 	char *p = buf;
 	bool at_root = true;
-	int ret;
 
 	memset(r, 0, sizeof(*r));
 	if (strlen(rel) >= sizeof(buf))
 		return -ENAMETOOLONG;
 	strcpy(buf, rel);
-	if (s->upper_fd >= 0 && !skip_upper) {
-		w.fd[w.n] = s->upper_fd;
-		w.idx[w.n++] = -1;
-	}
-	for (size_t i = s->nlower; i-- > 0;) {
-		w.fd[w.n] = s->lower_fd[i];
-		w.idx[w.n++] = (int)i;
-	}
+	walk_root(s, skip_upper, &w);
 	r->where = COW_ABSENT;
 	if (w.n == 0)
 		return 0;
@@ -319,75 +411,38 @@ static int resolve(const struct cow_stack *s, const char *rel, bool skip_upper, 
 
 	while (*p) {
 		char *slash = strchr(p, '/');
-		bool last = !slash, found = false, merging = true, below_known = false;
+		bool last = !slash;
+		struct cow_walk nw = { 0 };
+		struct cow_entry e;
+		int ret;
 
 		if (slash)
 			*slash = '\0';
-		if (is_reserved(p, at_root)) {
-			walk_free(&w);
-			r->where = COW_ABSENT;
-			return 0;
-		}
-		r->below = false;
-		for (size_t i = 0; i < w.n; i++) {
-			struct stat st;
-			int fd = -1;
-
-			if (fstatat(w.fd[i], p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno == ENOENT)
-					continue;
-				ret = -errno;
-				goto fail;
-			}
-			if (!found) {
-				found = true;
-				r->idx = w.idx[i];
-				r->st = st;
-			} else if (!below_known) {
-				r->below = !is_whiteout(&st);
-				below_known = true;
-			}
-			if (!merging) {
-				if (below_known || !last)
-					break;
-				continue;
-			}
-			if (is_whiteout(&st) || !S_ISDIR(st.st_mode)) {
-				merging = false;
-				continue;
-			}
-			ret = open_dir_at(w.fd[i], p, &fd);
-			if (ret < 0)
-				goto fail;
-			nw.fd[nw.n] = fd;
-			nw.idx[nw.n] = w.idx[i];
-			nw.own[nw.n++] = true;
-			if (i + 1 < w.n && is_opaque(fd))
-				merging = false;
-		}
+		ret = cow_walk_step(&w, p, at_root, last, &e, &nw);
 		walk_free(&w);
+		if (ret < 0)
+			return ret;
 		w = nw;
-		nw.n = 0;
-		if (!found || is_whiteout(&r->st)) {
+		r->below = e.below;
+		if (e.where == COW_ABSENT || e.where == COW_WHITEOUT) {
 			walk_free(&w);
-			r->where = found && last && r->idx < 0 ? COW_WHITEOUT : COW_ABSENT;
+			r->where = last ? e.where : COW_ABSENT;
+			if (e.where == COW_WHITEOUT && !last)
+				r->where = COW_ABSENT;
 			return 0;
 		}
+		r->idx = e.idx;
+		r->st = e.st;
 		if (!last && !S_ISDIR(r->st.st_mode)) {
 			walk_free(&w);
 			return -ENOTDIR;
 		}
-		r->where = r->idx < 0 ? COW_UPPER : COW_LOWER;
+		r->where = e.where;
 		at_root = false;
 		p = last ? p + strlen(p) : slash + 1;
 	}
 	r->dir = w;
 	return 0;
-
-fail:
-	walk_free(&w);
-	walk_free(&nw);
-	return ret;
 }
 
 int cow_lookup(const struct cow_stack *s, const char *rel, enum cow_where *where,
@@ -516,7 +571,7 @@ static int listing_add(struct listing *l, const char *name, unsigned char type, 
 
 /* Lists the merged directory dir: each layer's entries in order, each name
  * once, the first layer that has it deciding (a whiteout hides it). */
-static int list_dir(const struct walk *dir, bool at_root, struct listing *out)
+static int list_dir(const struct cow_walk *dir, bool at_root, struct listing *out)
 {
 	struct nameset seen = { 0 };
 	int ret = 0;

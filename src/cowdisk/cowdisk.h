@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common/error.h"
 
 #define COW_LOWER_MAX 16
+#define COW_LAYERS_MAX (COW_LOWER_MAX + 1)
 
 /* The layer's own files: the marker at the root, and temporaries anywhere.
  * Both are invisible through every call below. */
@@ -49,6 +51,33 @@ void cow_close(struct cow_stack *s);
 enum cow_where { COW_UPPER, COW_LOWER, COW_WHITEOUT, COW_ABSENT };
 int cow_lookup(const struct cow_stack *s, const char *rel, enum cow_where *where,
 	       size_t *lower_index);
+
+/* Step-by-step resolution, for callers that resolve symlinks and ".."
+ * themselves (the emulated filesystem): the layers of one merged directory,
+ * top first. cow_walk_root borrows the stack's fds; steps own theirs. */
+struct cow_walk {
+	size_t n;
+	int fd[COW_LAYERS_MAX];
+	int idx[COW_LAYERS_MAX]; /* -1: the upper layer, else a lower index */
+	bool own[COW_LAYERS_MAX];
+};
+
+struct cow_entry {
+	enum cow_where where; /* COW_UPPER, COW_LOWER, COW_WHITEOUT or COW_ABSENT */
+	int idx;              /* the layer that shows it (-1: upper) */
+	int pos;              /* its position in the walk it was found in */
+	struct stat st;       /* lstat of that entry */
+	bool below;           /* a lower layer would show the name too (need_below) */
+};
+
+void cow_walk_root(const struct cow_stack *s, struct cow_walk *w);
+/* Looks name (one component, not "." or "..") up in w. A directory's own
+ * layers go to *into when into is not NULL (then free it). at_root: w is
+ * the root (the marker is hidden there). */
+int cow_walk_step(const struct cow_walk *w, const char *name, bool at_root, bool need_below,
+		  struct cow_entry *e, struct cow_walk *into);
+int cow_walk_dup(const struct cow_walk *w, struct cow_walk *out);
+void cow_walk_free(struct cow_walk *w);
 
 /* Makes rel exist in the upper layer as a copy of what the stack shows
  * (parents first), atomically: temporary ".umld-tmp-*" in the target
