@@ -70,9 +70,8 @@ static int set_locked(struct vkernel *vk, pid_t tid, const struct vk_creds *c)
 	return 0;
 }
 
-void vkernel_task_clone(void *arg, pid_t parent, pid_t child)
+void ident_task_clone(struct vkernel *vk, pid_t parent, pid_t child)
 {
-	struct vkernel *vk = arg;
 	struct vk_creds c;
 
 	if (vk->backend[SUBSYS_IDENT] != BACKEND_EMULATED)
@@ -83,9 +82,8 @@ void vkernel_task_clone(void *arg, pid_t parent, pid_t child)
 	pthread_mutex_unlock(&vk->lock);
 }
 
-void vkernel_task_gone(void *arg, pid_t tid)
+void ident_task_gone(struct vkernel *vk, pid_t tid)
 {
-	struct vkernel *vk = arg;
 	struct vk_cred_entry **pp;
 
 	if (vk->backend[SUBSYS_IDENT] != BACKEND_EMULATED)

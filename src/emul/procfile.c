@@ -206,6 +206,29 @@ static struct verdict open_common(struct emul_ctx *ctx, const struct sc_request 
 	return r < 0 ? verdict_deny(-r) : rewrite_to(req, file, path_arg == 1, path_arg);
 }
 
+int procfile_open(struct vkernel *vk, const struct sc_request *req, const char *abs,
+		  uint64_t flags, struct verdict *v)
+{
+	char buf[8192];
+	size_t len = 0;
+	int r, fd;
+
+	r = content_for(vk, req, abs, buf, sizeof(buf), &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		*v = verdict_deny(-r);
+		return 1;
+	}
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
+		*v = verdict_deny(EACCES);
+		return 1;
+	}
+	fd = memfd_with(buf, len);
+	*v = fd < 0 ? verdict_deny(-fd) : verdict_fd(fd, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
+	return 1;
+}
+
 static int dirfd_arg(const struct sc_request *req, int i)
 {
 	return (int)(int32_t)req->args[i];

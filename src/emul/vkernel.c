@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "emul/fs_emul.h"
 #include "emul/vkernel.h"
 
 const char *subsys_name(enum subsys s)
@@ -282,6 +283,18 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 		r = choose_fs(vk, w, h, err);
 	if (r < 0)
 		return r;
+	if (vk->backend[SUBSYS_FS] == BACKEND_EMULATED) {
+		vk->fs = calloc(1, sizeof(*vk->fs));
+		if (!vk->fs)
+			return umld_err_set(err, -ENOMEM, "out of memory");
+		r = fs_emul_init(vk->fs, &w->fs, w->cwd,
+				 vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED, err);
+		if (r < 0) {
+			free(vk->fs);
+			vk->fs = NULL;
+			return r;
+		}
+	}
 	if (uname(&u) == 0)
 		snprintf(vk->uts.domainname, sizeof(vk->uts.domainname), "%s", u.domainname);
 	snprintf(vk->uts.nodename, sizeof(vk->uts.nodename), "%s",
@@ -297,10 +310,59 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		r = emul_table_add(t, &emul_feature_uts, err);
 	if (r == 0 && vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
 		r = emul_table_add(t, &emul_feature_ident, err);
+	if (r == 0 && vk->fs) {
+		/* the filesystem's open serves the virtual files too */
+		r = emul_table_add(t, &emul_feature_fs, err);
+		if (r == 0)
+			r = emul_table_add(t, &emul_feature_fs_exec, err);
+		if (r == 0)
+			r = emul_table_add(t, &emul_feature_fs_dents, err);
+		if (r == 0)
+			fs_claim_rest(t);
+		return r;
+	}
 	if (r == 0 && (vk->backend[SUBSYS_UTS] == BACKEND_EMULATED ||
 		       vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED))
 		r = emul_table_add(t, &emul_feature_procfile, err);
 	return r;
+}
+
+void vkernel_task_clone(void *arg, pid_t parent, pid_t child)
+{
+	struct vkernel *vk = arg;
+
+	if (vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
+		ident_task_clone(vk, parent, child);
+	if (vk->fs)
+		fs_task_clone(vk->fs, parent, child);
+}
+
+void vkernel_task_gone(void *arg, pid_t tid)
+{
+	struct vkernel *vk = arg;
+
+	if (vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
+		ident_task_gone(vk, tid);
+	if (vk->fs)
+		fs_task_gone(vk->fs, tid);
+}
+
+bool vkernel_task_exec(void *arg, pid_t tgid)
+{
+	struct vkernel *vk = arg;
+
+	return vk->fs ? fs_exec_check(vk->fs, tgid) : true;
+}
+
+void vkernel_free(struct vkernel *vk)
+{
+	vkernel_ident_free(vk);
+	vkernel_vfiles_free(vk);
+	if (vk->fs) {
+		fs_emul_free(vk->fs);
+		free(vk->fs);
+		vk->fs = NULL;
+	}
 }
 
 void vkernel_explain(const struct vkernel *vk, FILE *out)

@@ -41,6 +41,7 @@ struct vk_wants {
 	bool virtual_pids;    /* the guest's first process is pid 1 */
 	bool fake_root;       /* the guest runs as (virtual) root */
 	struct fs_wants fs;   /* --root, --cow, --bind */
+	const char *cwd;      /* the first process's working directory (a guest path) */
 	enum containerize containerize;
 };
 
@@ -79,6 +80,7 @@ struct vkernel {
 		char dir[64];
 		unsigned next;
 	} vfiles;
+	struct fs_emul *fs; /* the emulated filesystem (fs_emul.h), or NULL */
 	struct {
 		/* tid -> credentials; a task without an entry is the virtual root */
 		struct vk_cred_entry *buckets[VK_CRED_BUCKETS];
@@ -109,11 +111,20 @@ extern const struct emul_feature emul_feature_uts;
 extern const struct emul_feature emul_feature_ident;
 void vkernel_task_clone(void *arg, pid_t parent, pid_t child);
 void vkernel_task_gone(void *arg, pid_t tid);
+/* At an exec event: false when the process must die (fs_exec_check). */
+bool vkernel_task_exec(void *arg, pid_t tgid);
+void ident_task_clone(struct vkernel *vk, pid_t parent, pid_t child);
+void ident_task_gone(struct vkernel *vk, pid_t tid);
+void vkernel_free(struct vkernel *vk);
 void vkernel_ident_free(struct vkernel *vk);
 /* Virtual files (procfile.c): the open handlers, the providers' content
  * functions (0: path is theirs, content in buf; -ENOENT: not theirs), and
  * the cleanup of the private folder. */
 extern const struct emul_feature emul_feature_procfile;
+/* The same for an open the emulated filesystem resolved to abs (a guest
+ * path): 1 with *v set when abs is a virtual file, 0 when not. */
+int procfile_open(struct vkernel *vk, const struct sc_request *req, const char *abs,
+		  uint64_t flags, struct verdict *v);
 int uts_vfile(struct vkernel *vk, const char *abs, char *buf, size_t size, size_t *len);
 int ident_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs, char *buf,
 		size_t size, size_t *len);

@@ -266,6 +266,8 @@ static void on_exec(struct tracer *tr, struct task *t)
 			return;
 		t->attached = true;
 	}
+	if (tr->on_exec && !tr->on_exec(tr->vk_arg, tgid))
+		kill(tgid, SIGKILL); /* dies at this stop, its new image never ran */
 	resume(tr, t, engine_resume_how(tr->engine, t), 0);
 }
 

@@ -73,6 +73,8 @@ struct tracer {
 	 * whose id changed (a non-leader thread's execve), a task gone. */
 	void (*on_clone)(void *arg, pid_t parent, pid_t child);
 	void (*on_gone)(void *arg, pid_t tid);
+	/* At an exec event, before the new image runs: false kills it. */
+	bool (*on_exec)(void *arg, pid_t tgid);
 	void *vk_arg;
 	/* Paused: every stop is held instead of resumed (see tracer_pause). */
 	bool paused;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "emul/fs_emul.h"
 #include "umld/monitor.h"
 
 void monitor_opts_init(struct monitor_opts *o)
@@ -66,6 +67,24 @@ static bool want_notify(const struct monitor *m)
 	return sup.user_notif;
 }
 
+/* The command's path: on the host, or inside the emulated root. */
+static int resolve_command(struct monitor *m, const char *cmd, char *path, size_t size,
+			   struct umld_err *err)
+{
+	int r;
+
+	if (!m->vk.fs)
+		return spawn_resolve(cmd, path, size, err);
+	r = fs_which(m->vk.fs, getpid(), cmd, getenv("PATH"), path, size);
+	if (r < 0) {
+		r = umld_err_set(err, r, "%s: %s", cmd,
+				 r == -ENOENT || r == -ENOTDIR ? "command not found in the guest's root"
+							       : strerror(-r));
+		err->exit_status = r == -ENOENT || r == -ENOTDIR ? 127 : 126;
+	}
+	return r;
+}
+
 int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld_err *err)
 {
 	int r;
@@ -78,19 +97,25 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 		return r;
 	if (o->test_passthrough && (r = emul_table_add(&m->table, &emul_feature_passthrough, err)) < 0)
 		return r;
+	if (!m->o.vk.cwd)
+		m->o.vk.cwd = o->cwd ? o->cwd : getcwd(m->cwd, sizeof(m->cwd));
 	r = setup_vkernel(m, err);
 	if (r < 0)
 		return r;
 	m->engine.table = &m->table;
 	m->engine.ctx.state = &m->vk;
 
-	r = spawn_resolve(o->argv[0], m->path, sizeof(m->path), err);
+	r = resolve_command(m, o->argv[0], m->path, sizeof(m->path), err);
 	if (r < 0)
 		return r;
 	/* With nothing claimed there is nothing to filter: even an allow-all
 	 * filter costs every call the kernel's seccomp entry path. */
 	if (o->mode == INTERCEPT_SECCOMP && m->table.claimed > 0) {
 		m->engine.notify = want_notify(m);
+		if (m->vk.fs && !m->engine.notify)
+			return umld_err_usage(err, "fs: the emulated filesystem needs seccomp user "
+						   "notification (Linux 5.14, --intercept=seccomp "
+						   "--notify=auto)");
 		r = filter_build(&m->table, m->engine.notify, &m->filter, err);
 		if (r < 0)
 			return r;
@@ -99,12 +124,13 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	m->so.stdio[0] = m->so.stdio[1] = m->so.stdio[2] = -1;
 	m->so.argv = o->argv;
 	m->so.envp = o->env;
-	m->so.cwd = o->cwd;
+	m->so.cwd = m->vk.fs ? NULL : o->cwd; /* the emulated fs keeps a guest path */
 	m->so.limits = o->limits;
 	if (tracer_init(&m->tr, &m->engine, o->colocate) < 0)
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	m->tr.on_clone = vkernel_task_clone;
 	m->tr.on_gone = vkernel_task_gone;
+	m->tr.on_exec = vkernel_task_exec;
 	m->tr.vk_arg = &m->vk;
 	return 0;
 }
@@ -128,17 +154,21 @@ int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *c
 	char path[PATH_MAX];
 	int listener, r;
 
-	r = spawn_resolve(argv[0], path, sizeof(path), err);
+	r = resolve_command(m, argv[0], path, sizeof(path), err);
 	if (r < 0)
 		return r;
 	so.argv = argv;
 	so.envp = env ? env : m->so.envp;
 	so.cwd = cwd ? cwd : m->so.cwd;
+	if (m->vk.fs)
+		so.cwd = NULL; /* a guest path: the filesystem's view keeps it */
 	so.ns = (struct spawn_ns){ .join = m->tr.first };
 	memcpy(so.stdio, stdio, sizeof(so.stdio));
 	so.session = true;
 	so.secondary = true;
 	r = tracer_spawn(&m->tr, path, &so, &listener, pid, err);
+	if (r == 0 && m->vk.fs && cwd && pid)
+		fs_set_cwd(m->vk.fs, *pid, cwd);
 	if (r < 0 || listener < 0)
 		return r;
 	/* its filter is a new one, with a listener of its own */
@@ -161,8 +191,7 @@ int monitor_wait(struct monitor *m)
 
 void monitor_free(struct monitor *m)
 {
-	vkernel_ident_free(&m->vk);
-	vkernel_vfiles_free(&m->vk);
+	vkernel_free(&m->vk);
 	filter_free(&m->filter);
 	tracer_free(&m->tr);
 }

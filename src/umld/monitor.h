@@ -41,6 +41,7 @@ struct monitor {
 	struct filter_prog filter;
 	struct spawn_opts so;
 	char path[PATH_MAX];
+	char cwd[PATH_MAX]; /* the caller's, when the guest's is not given */
 };
 
 /* Builds the table, the virtual kernel and the filter; resolves the command.

@@ -1,0 +1,202 @@
+/* Directory listings under the emulated filesystem. A guest's directory fd
+ * is a real directory of one layer; where the guest's view of it merges
+ * several layers (or holds whiteouts, or the layer's marker), getdents64
+ * and getdents are answered from cowdisk's merged listing instead. The
+ * position in that listing is kept in the fd's own file offset (the
+ * monitor's copy of the fd shares it), so lseek, rewinddir and telldir work
+ * as they do natively. Directories seen through one layer only pass. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "emul/fs_emul.h"
+#include "emul/vkernel.h"
+#include "sysemu/mem.h"
+
+static struct fs_emul *FS(struct emul_ctx *ctx)
+{
+	return ((struct vkernel *)ctx->state)->fs;
+}
+
+struct dent {
+	char *name;
+	unsigned char type;
+	ino_t ino;
+};
+
+struct dlist {
+	struct dent *v;
+	size_t n, cap;
+};
+
+static void dlist_free(struct dlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+}
+
+static int dlist_add(const char *name, unsigned char type, ino_t ino, void *arg)
+{
+	struct dlist *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct dent *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].name = strdup(name);
+	if (!l->v[l->n].name)
+		return -ENOMEM;
+	l->v[l->n].type = type;
+	l->v[l->n].ino = ino;
+	l->n++;
+	return 0;
+}
+
+/* Whether the guest's view of directory loc needs a merged listing. */
+static bool needs_merge(const struct fs_emul *fs, const struct fs_loc *loc)
+{
+	if (loc->m != 0)
+		return false;
+	if (loc->dir.n > 1)
+		return true;
+	/* the upper layer alone: its root holds the marker */
+	return fs->stack.upper_fd >= 0 && loc->rel[0] == '\0';
+}
+
+static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request *req, bool is64)
+{
+	struct fs_emul *fs = FS(ctx);
+	int gfd = (int)(int32_t)req->args[0];
+	uint64_t buf = req->args[1];
+	size_t count = (size_t)(uint32_t)req->args[2];
+	char vpath[PATH_MAX + 2], link[64];
+	struct fs_loc loc;
+	struct dlist l = { 0 };
+	struct stat st;
+	int r, fd = -1, pfd;
+
+	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)req->tid, gfd);
+	if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
+		return verdict_pass(); /* not a directory: the kernel says what */
+	if (fs_fd_vpath(fs, req->tid, gfd, vpath, PATH_MAX) < 0)
+		return verdict_pass(); /* not in the guest's tree (e.g. a bind): as it is */
+	strcat(vpath, "/");
+	if (fs_resolve(fs, req->tid, AT_FDCWD, vpath, 0, &loc) < 0)
+		return verdict_pass();
+	if (!needs_merge(fs, &loc)) {
+		fs_loc_free(&loc);
+		return verdict_pass();
+	}
+	/* "." and "..", then the merged entries */
+	struct stat dot, dotdot;
+	if (fstat(loc.dir.fd[0], &dot) < 0 || fstatat(loc.dir.fd[0], "..", &dotdot, 0) < 0)
+		dotdot = dot;
+	r = dlist_add(".", DT_DIR, dot.st_ino, &l);
+	if (r == 0)
+		r = dlist_add("..", DT_DIR, dotdot.st_ino, &l);
+	if (r == 0)
+		r = cow_readdir(&fs->stack, loc.rel, dlist_add, &l);
+	fs_loc_free(&loc);
+	if (r < 0)
+		goto out;
+
+	pfd = (int)syscall(SYS_pidfd_open, req->tid, 0);
+	if (pfd >= 0) {
+		fd = (int)syscall(SYS_pidfd_getfd, pfd, gfd, 0);
+		close(pfd);
+	}
+	if (fd < 0) {
+		r = -EBADF;
+		goto out;
+	}
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	if (pos < 0)
+		pos = 0;
+	unsigned char *out = malloc(count ? count : 1);
+	size_t used = 0;
+	if (!out) {
+		r = -ENOMEM;
+		goto out;
+	}
+	size_t i;
+	for (i = (size_t)pos; i < l.n; i++) {
+		size_t nl = strlen(l.v[i].name);
+		size_t reclen = is64 ? (offsetof(struct { uint64_t a; int64_t b; uint16_t c; uint8_t d; char e[]; }, e) + nl + 1 + 7) & ~(size_t)7
+				     : (2 * sizeof(unsigned long) + 2 + nl + 2 + 7) & ~(size_t)7;
+		if (used + reclen > count)
+			break;
+		unsigned char *e = out + used;
+		memset(e, 0, reclen);
+		uint64_t ino = l.v[i].ino;
+		int64_t off = (int64_t)i + 1;
+		uint16_t rl = (uint16_t)reclen;
+		if (is64) {
+			memcpy(e, &ino, 8);
+			memcpy(e + 8, &off, 8);
+			memcpy(e + 16, &rl, 2);
+			e[18] = l.v[i].type;
+			memcpy(e + 19, l.v[i].name, nl + 1);
+		} else {
+			unsigned long ino32 = (unsigned long)ino, off32 = (unsigned long)off;
+			memcpy(e, &ino32, sizeof(ino32));
+			memcpy(e + sizeof(long), &off32, sizeof(off32));
+			memcpy(e + 2 * sizeof(long), &rl, 2);
+			memcpy(e + 2 * sizeof(long) + 2, l.v[i].name, nl + 1);
+			e[reclen - 1] = l.v[i].type;
+		}
+		used += reclen;
+	}
+	if (used == 0 && i < l.n) {
+		free(out);
+		r = -EINVAL; /* the buffer cannot hold one entry */
+		goto out;
+	}
+	r = used ? req_write(req, buf, out, used) : 0;
+	free(out);
+	if (r == 0) {
+		lseek(fd, (off_t)i, SEEK_SET);
+		r = (int)used;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	dlist_free(&l);
+	return r < 0 ? verdict_deny(-r) : verdict_return(r);
+}
+
+static struct verdict h_getdents64(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	return dents_common(ctx, req, true);
+}
+
+static struct verdict h_getdents(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	return dents_common(ctx, req, false);
+}
+
+static const struct emul_handler dents_handlers[] = {
+	{ .name = "getdents64", .abis = EMUL_ABI_64, .enter = h_getdents64 },
+	{ .name = "getdents", .abis = EMUL_ABI_64, .enter = h_getdents },
+};
+
+const struct emul_feature emul_feature_fs_dents = {
+	.name = "fs-dents",
+	.handlers = dents_handlers,
+	.count = ARRAY_SIZE(dents_handlers),
+};

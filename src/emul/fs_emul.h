@@ -1,0 +1,160 @@
+/* The emulated filesystem backend's own interface (fs_state.c, fs_resolve.c,
+ * fs_calls.c, fs_dents.c, fs_exec.c): the guest's mount table, each guest
+ * process's working directory and root, and path resolution inside them. */
+#ifndef UMLD_EMUL_FS_EMUL_H
+#define UMLD_EMUL_FS_EMUL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "cowdisk/cowdisk.h"
+#include "emul/fs.h"
+#include "emul/handler.h"
+#include "emul/request.h"
+
+#define FS_MOUNTS_MAX (FS_BINDS_MAX + 4)
+#define FS_PROC_BUCKETS 256
+#define FS_MAXSYMLINKS 40
+
+/* One entry of the guest's mount table. The root (index 0) is the layer
+ * stack; every other is a host directory bound at a guest path. */
+struct fs_mnt {
+	char guest[PATH_MAX]; /* normalised absolute guest path: "/" for the root */
+	size_t len;
+	int fd;               /* binds: O_PATH|O_DIRECTORY fd on the host directory */
+	char host[PATH_MAX];  /* binds: its host path (canonical) */
+	bool ro;
+	bool proc;            /* the host's /proc: its magic links are translated */
+};
+
+/* A guest process's view (threads share it). */
+struct fs_proc {
+	int refs;
+	pid_t tgid;
+	char cwd[PATH_MAX];  /* canonical guest path */
+	char root[PATH_MAX]; /* its chroot, "/" by default */
+	char exe[PATH_MAX];  /* what it executed, as a guest path */
+	/* the file its pending execve was rewritten to (fs_exec_check) */
+	bool exec_armed;
+	dev_t exec_dev;
+	ino_t exec_ino;
+};
+
+struct fs_task {
+	pid_t tid;
+	struct fs_proc *p;
+	struct fs_task *next;
+};
+
+struct fs_emul {
+	struct cow_stack stack;
+	char lower_path[COW_LOWER_MAX][PATH_MAX]; /* canonical host paths */
+	char upper_path[PATH_MAX];                /* "" without a cow layer */
+	struct fs_mnt mnt[FS_MOUNTS_MAX];
+	size_t nmnt;
+	char cwd0[PATH_MAX]; /* the working directory of a process not seen before */
+	bool fake_root;      /* ownership changes are recorded, not made */
+	pthread_mutex_t lock;
+	struct fs_task *tasks[FS_PROC_BUCKETS];
+};
+
+/* A resolved path: the directory that holds the last component, and what
+ * that component is there. A path naming a mount's root (e.g. "/") has
+ * name "" and the object is dir itself. */
+struct fs_loc {
+	int m;                 /* the mount it is in */
+	struct cow_walk dir;   /* the layers of the directory holding it (the root: its own) */
+	char name[NAME_MAX + 1];
+	struct cow_entry e;    /* where == COW_ABSENT (or COW_WHITEOUT): it does not exist */
+	char vpath[PATH_MAX];  /* its canonical guest path */
+	char rel[PATH_MAX];    /* its path in the mount (relative; "" for the mount's root) */
+};
+
+enum {
+	FS_FOLLOW = 1 << 0,    /* follow a symlink in the last component */
+	FS_EMPTY_OK = 1 << 1,  /* AT_EMPTY_PATH: "" names the dirfd itself */
+	FS_NO_MAGIC = 1 << 2,  /* RESOLVE_NO_MAGICLINKS */
+	FS_NO_SYMLINKS = 1 << 3, /* RESOLVE_NO_SYMLINKS */
+	FS_BENEATH = 1 << 4,   /* RESOLVE_BENEATH: never above the dirfd */
+	FS_IN_ROOT = 1 << 5,   /* RESOLVE_IN_ROOT: the dirfd is the root */
+	FS_NO_XDEV = 1 << 6,   /* RESOLVE_NO_XDEV: never cross a mount */
+};
+
+int fs_emul_init(struct fs_emul *fs, const struct fs_wants *w, const char *cwd, bool fake_root,
+		 struct umld_err *err);
+void fs_emul_free(struct fs_emul *fs);
+
+/* The process a task belongs to (created on first sight); never NULL but
+ * on allocation failure. */
+struct fs_proc *fs_proc_of(struct fs_emul *fs, pid_t tid);
+/* Another guest process's view by its host pid, or NULL; copies it. */
+bool fs_proc_copy_by_pid(struct fs_emul *fs, pid_t pid, struct fs_proc *out);
+void fs_set_cwd(struct fs_emul *fs, pid_t tid, const char *vpath);
+void fs_set_root(struct fs_emul *fs, pid_t tid, const char *vpath);
+void fs_set_exe(struct fs_emul *fs, pid_t tid, const char *vpath);
+void fs_task_clone(struct fs_emul *fs, pid_t parent, pid_t child);
+void fs_task_gone(struct fs_emul *fs, pid_t tid);
+
+/* Resolves path for the caller (tid), relative to dirfd (a guest fd, or
+ * AT_FDCWD) as the kernel does, inside the guest's root. 0 with *loc filled
+ * (free it with fs_loc_free), the last component possibly absent; or -errno
+ * (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES, EBADF, EXDEV...). */
+int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsigned flags,
+	       struct fs_loc *loc);
+void fs_loc_free(struct fs_loc *loc);
+/* Whether the canonical guest path vpath is a directory (no symlink followed). */
+bool fs_vpath_is_dir(struct fs_emul *fs, const char *vpath);
+/* The guest path of a guest fd (a directory or file in the guest's tree):
+ * 0, -EBADF (not open), -ENOENT (deleted, or outside every layer). */
+int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size);
+/* A host path inside a layer or bind, as the guest sees it; false outside. */
+bool fs_host_to_guest(const struct fs_emul *fs, const char *host, char *out, size_t size);
+
+static inline bool fs_loc_exists(const struct fs_loc *l)
+{
+	return l->e.where == COW_UPPER || l->e.where == COW_LOWER;
+}
+
+/* The fd of the layer directory holding loc's entry (where it exists). */
+static inline int fs_loc_dirfd(const struct fs_loc *l)
+{
+	return l->dir.fd[l->e.pos >= 0 ? l->e.pos : 0];
+}
+
+/* Opens what loc names (which exists) with flags (O_NOFOLLOW added). */
+int fs_loc_open(const struct fs_loc *loc, int flags, mode_t mode);
+/* Whether writes through loc's mount are refused (EROFS). */
+bool fs_loc_readonly(const struct fs_emul *fs, const struct fs_loc *loc);
+/* Makes loc's entry (or, with parent_only, its directory) exist in the
+ * upper layer, for a change; refreshes loc. -EROFS without one. */
+int fs_loc_copy_up(struct fs_emul *fs, struct fs_loc *loc, bool parent_only);
+/* The directory fd where a change to loc's name is made: the upper layer's
+ * directory (after copy-up of the parent) or a bind's. */
+int fs_loc_change_dir(struct fs_emul *fs, struct fs_loc *loc, int *dirfd);
+
+/* A /proc symlink (rel: its path inside /proc) as the caller sees it:
+ * 0 with target (a guest path, or a pid for "self"); 1: not a magic link;
+ * 2: a magic link to something outside the guest's tree (pipe, socket);
+ * -errno (EACCES: a process that is not the guest's). */
+int fs_proc_magic(struct fs_emul *fs, pid_t tid, const char *rel, char *target, size_t size);
+
+/* The guest's umask, from /proc/TID/status. */
+mode_t fs_umask(pid_t tid);
+
+/* Handler sets (fs_calls.c, fs_dents.c, fs_exec.c). */
+extern const struct emul_feature emul_feature_fs;
+extern const struct emul_feature emul_feature_fs_exec;
+extern const struct emul_feature emul_feature_fs_dents;
+/* Denies (ENOSYS) every path-taking call t does not claim yet. */
+void fs_claim_rest(struct emul_table *t);
+/* At the exec event of tgid: whether what runs is what the rewritten
+ * execve resolved to (false: kill it before it runs). */
+bool fs_exec_check(struct fs_emul *fs, pid_t tgid);
+/* The command's path inside the root, searched in path_env as a shell does. */
+int fs_which(struct fs_emul *fs, pid_t tid, const char *cmd, const char *path_env, char *out,
+	     size_t size);
+
+#endif
