@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,9 +85,18 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	m->engine.table = &m->table;
 	m->engine.ctx.state = &m->vk;
 
-	r = spawn_resolve(o->argv[0], m->path, sizeof(m->path), err);
-	if (r < 0)
-		return r;
+	if (m->so.ns.fs) {
+		/* the guest's root is not the monitor's: the child looks the
+		 * command up once it is there */
+		if ((size_t)snprintf(m->path, sizeof(m->path), "%s", o->argv[0]) >= sizeof(m->path))
+			return umld_err_set(err, -ENAMETOOLONG, "%s: %s", o->argv[0],
+					    strerror(ENAMETOOLONG));
+		m->so.resolve_in_guest = true;
+	} else {
+		r = spawn_resolve(o->argv[0], m->path, sizeof(m->path), err);
+		if (r < 0)
+			return r;
+	}
 	/* With nothing claimed there is nothing to filter: even an allow-all
 	 * filter costs every call the kernel's seccomp entry path. */
 	if (o->mode == INTERCEPT_SECCOMP && m->table.claimed > 0) {
@@ -128,9 +138,15 @@ int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *c
 	char path[PATH_MAX];
 	int listener, r;
 
-	r = spawn_resolve(argv[0], path, sizeof(path), err);
-	if (r < 0)
-		return r;
+	if (so.resolve_in_guest) {
+		if ((size_t)snprintf(path, sizeof(path), "%s", argv[0]) >= sizeof(path))
+			return umld_err_set(err, -ENAMETOOLONG, "%s: %s", argv[0],
+					    strerror(ENAMETOOLONG));
+	} else {
+		r = spawn_resolve(argv[0], path, sizeof(path), err);
+		if (r < 0)
+			return r;
+	}
 	so.argv = argv;
 	so.envp = env ? env : m->so.envp;
 	so.cwd = cwd ? cwd : m->so.cwd;
