@@ -48,12 +48,21 @@ static inline bool fs_wanted(const struct fs_wants *w)
  * paths must be absolute. */
 int fs_bind_parse(char *s, struct fs_bind *b, const char **why);
 
+/* Checks the layers for either backend, in the monitor (fs_layers.c): each
+ * --root and --cow through cow_open (which refuses a non-empty unmarked cow
+ * directory, a cow layer inside a base layer and the like, and marks an
+ * empty one), and that each --bind HOST exists. 0, or -errno with err filled
+ * (bad input: exit 2). */
+int fs_layers_check(const struct fs_wants *w, struct umld_err *err);
+
 /* ---- containerized backend (fs_mount.c) ---- */
 
 /* Whether the containerized backend can build w on this host, tried in a
  * short-lived child with the namespaces the guest would get (userns: a user
  * namespace too, as an unprivileged monitor needs). 0, or -errno with a
- * reason in why ("overlayfs in a user namespace: ..."). */
+ * reason in why ("overlayfs in a user namespace: ..."). Makes the cow
+ * layer's overlayfs work directory, "<parent of cow>/.<basename of
+ * cow>.umld-work" (mode 0700), when it is missing. */
 int fs_mount_probe(const struct fs_wants *w, bool userns, char *why, size_t size);
 
 /* In the guest's first process, already in its own mount namespace (and

@@ -223,15 +223,20 @@ static int choose_ident(struct vkernel *vk, const struct vk_wants *w, const stru
 static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
 		     struct umld_err *err)
 {
-	char *why = vk->why[SUBSYS_FS], reason[200];
+	char *why = vk->why[SUBSYS_FS], reason[256];
 	size_t wsz = sizeof(vk->why[SUBSYS_FS]);
 	bool userns = !h->privileged;
+	int r;
 
 	vk->backend[SUBSYS_FS] = BACKEND_OFF;
 	if (!fs_wanted(&w->fs)) {
 		snprintf(why, wsz, "no --root, --cow or --bind: the host's files pass through");
 		return 0;
 	}
+	/* bad layers are bad input whichever backend gets them */
+	r = fs_layers_check(&w->fs, err);
+	if (r < 0)
+		return r;
 	if (w->containerize == CONTAINERIZE_NEVER) {
 		vk->backend[SUBSYS_FS] = BACKEND_EMULATED;
 		snprintf(why, wsz, "--containerize=never");

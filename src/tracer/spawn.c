@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/fdpass.h"
+#include "common/idmap.h"
 #include "common/util.h"
 #include "tracer/tracer.h"
 
@@ -132,10 +133,12 @@ static int child_set_limits(const struct spawn_limits *l)
 	return 0;
 }
 
-/* Only async-signal-safe calls from here to exec. */
+/* Only async-signal-safe calls from here to exec. e 0: "command not
+ * found". */
 static void child_write_error(const char *what, const char *cmd, int e)
 {
-	const char *parts[] = { "umld: ", what, cmd, ": ", strerror(e), "\n" };
+	const char *parts[] = { "umld: ", what, cmd, ": ", e ? strerror(e) : "command not found",
+				"\n" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
 		if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
@@ -143,70 +146,154 @@ static void child_write_error(const char *what, const char *cmd, int e)
 }
 
 
-/* Writes s to a /proc/self file (async-signal-safe). */
-static int write_proc(const char *file, const char *s)
+/* Copies the NULL-terminated strings into buf, truncated (async-signal-safe). */
+static void str_join(char *buf, size_t size, const char *const *parts)
 {
-	int fd = open(file, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
+	size_t n = 0;
 
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-/* Formats "INSIDE ID 1\n" without stdio (async-signal-safe); INSIDE is ID,
- * or 0 when as_root. */
-static void id_map_line(char *buf, unsigned id, bool as_root)
-{
-	char num[16];
-	int n = 0;
-
-	do
-		num[n++] = (char)('0' + id % 10);
-	while ((id /= 10) && n < 15);
-	for (int i = 0; i < 2; i++) {
-		if (i == 0 && as_root)
-			*buf++ = '0';
-		else
-			for (int k = n - 1; k >= 0; k--)
-				*buf++ = num[k];
-		*buf++ = ' ';
-	}
-	memcpy(buf, "1\n", 3);
+	for (; *parts; parts++)
+		for (const char *p = *parts; *p && n + 1 < size; p++)
+			buf[n++] = *p;
+	buf[n] = '\0';
 }
 
 /* The containerized backends: the namespaces were created by clone(); set
  * them up. uid and gid are the monitor's, read before clone (inside a new
- * user namespace they would read as the overflow id). */
-static int child_setup_ns(const struct spawn_ns *ns, unsigned uid, unsigned gid)
+ * user namespace they would read as the overflow id). cwd: the guest's
+ * working directory, NULL for the caller's. On failure why says what
+ * failed. */
+static int child_setup_ns(const struct spawn_ns *ns, unsigned uid, unsigned gid,
+			  const char *cwd, char *why, size_t size)
 {
-	char line[48];
+	int r;
 
 	if (ns->userns) {
 		/* the caller's ids map to themselves: files keep their owners
 		 * for this user, others show as the overflow id */
-		id_map_line(line, uid, ns->map_root);
-		if (write_proc("/proc/self/uid_map", line) < 0)
-			return -EPERM;
-		if (write_proc("/proc/self/setgroups", "deny") < 0)
-			return -EPERM;
-		id_map_line(line, gid, ns->map_root);
-		if (write_proc("/proc/self/gid_map", line) < 0)
-			return -EPERM;
+		r = idmap_write_self(uid, gid, ns->map_root);
+		if (r < 0) {
+			str_join(why, size, (const char *const[]){ "user namespace id maps: ",
+								   strerror(-r), NULL });
+			return r;
+		}
 	}
-	if (ns->hostname && sethostname(ns->hostname, strlen(ns->hostname)) < 0)
-		return -errno;
+	if (ns->hostname && sethostname(ns->hostname, strlen(ns->hostname)) < 0) {
+		r = -errno;
+		str_join(why, size, (const char *const[]){ "sethostname: ", strerror(-r), NULL });
+		return r;
+	}
+	if (ns->fs) {
+		/* the filesystem's backend mounts /proc too; the caller's working
+		 * directory is kept when the guest's root has it, else "/" */
+		char here[PATH_MAX], msg[400];
+		bool keep = !cwd && getcwd(here, sizeof(here)) != NULL;
+
+		r = fs_mount_enter(ns->fs, cwd, ns->clone_flags & CLONE_NEWPID, msg, sizeof(msg));
+		if (r < 0) {
+			str_join(why, size, (const char *const[]){ "fs: ", msg, NULL });
+			return r;
+		}
+		if (keep && chdir(here) < 0 && chdir("/") < 0)
+			return -errno;
+		return 0;
+	}
 	if (ns->clone_flags & CLONE_NEWPID) {
 		/* a /proc of the new pid namespace, in a mount namespace of our
 		 * own whose changes do not propagate to the host */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			return -errno;
-		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			return -errno;
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			r = -errno;
+			str_join(why, size, (const char *const[]){ "/proc of the pid namespace: ",
+								   strerror(-r), NULL });
+			return r;
+		}
 	}
 	return 0;
+}
+
+/* Tells the monitor how the set-up of namespaces went: "k", or "E", the
+ * errno and the message; on failure the child then exits. */
+static void child_report_setup(int sync_fd, int r, const char *why)
+{
+	char buf[1 + sizeof(int) + 512];
+	size_t n = strlen(why);
+
+	if (r == 0) {
+		if (write(sync_fd, "k", 1) != 1)
+			_exit(127);
+		return;
+	}
+	if (n > 512)
+		n = 512;
+	buf[0] = 'E';
+	memcpy(buf + 1, &r, sizeof(r));
+	memcpy(buf + 1 + sizeof(r), why, n);
+	if (send(sync_fd, buf, 1 + sizeof(r) + n, MSG_NOSIGNAL) < 0)
+		_exit(126);
+	_exit(126);
+}
+
+/* Looks up part "NAME=" in envp (async-signal-safe). */
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* execve, or a shell for a file of no known format, as execvp does; returns
+ * the errno. */
+static int child_exec(const char *path, char *const *argv, char **sh_argv, char *const *envp)
+{
+	int e;
+
+	execve(path, argv, envp);
+	e = errno;
+	if (e == ENOEXEC) {
+		sh_argv[1] = (char *)path;
+		execve("/bin/sh", sh_argv, envp);
+		e = errno;
+	}
+	return e;
+}
+
+/* The command's PATH search, done in the guest's root (resolve_in_guest):
+ * the first file that runs wins; a match that exists but cannot run is
+ * reported when nothing runs. Returns the errno. */
+static int child_exec_search(const char *cmd, char *const *argv, char **sh_argv,
+			     char *const *envp)
+{
+	const char *dirs = env_get(envp, "PATH");
+	size_t clen = strlen(cmd);
+	char buf[PATH_MAX];
+	int first = 0;
+
+	if (strchr(cmd, '/'))
+		return child_exec(cmd, argv, sh_argv, envp);
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = dirs;; ) {
+		const char *end = strchrnul(p, ':');
+		size_t n = (size_t)(end - p), k = 0;
+
+		if (n + 1 + clen < sizeof(buf)) {
+			memcpy(buf, p, n);
+			k = n;
+			if (n)
+				buf[k++] = '/';
+			memcpy(buf + k, cmd, clen + 1);
+			int e = child_exec(buf, argv, sh_argv, envp);
+			if (e != ENOENT && e != ENOTDIR && !first)
+				first = e;
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return first ? first : ENOENT;
 }
 
 /* Joins the namespaces of pid that differ from ours, user namespace first
@@ -277,7 +364,7 @@ static void child_enter_pid_ns(void)
 }
 
 static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
-						 char *const *sh_argv, const struct spawn_opts *o,
+						 char **sh_argv, const struct spawn_opts *o,
 						 unsigned uid, unsigned gid)
 {
 	char *const *argv = o->argv;
@@ -285,6 +372,7 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 	const struct filter_prog *filter = o->filter;
 	const struct spawn_ns *ns = &o->ns;
 	bool in_pid_ns = false;
+	char why[512] = "";
 	sigset_t none;
 	char c;
 	int r;
@@ -305,17 +393,16 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 		 * exec: a fork now would stop (ptrace event) while the monitor
 		 * still waits for the start-up hand-shake */
 		r = child_join_ns(ns->join, &in_pid_ns);
-		if (r < 0) {
-			child_write_error("cannot join the instance's namespaces", "", -r);
-			_exit(126);
-		}
+		if (r < 0)
+			str_join(why, sizeof(why), (const char *const[]){
+				"cannot join the instance's namespaces: ", strerror(-r), NULL });
 	} else {
-		r = child_setup_ns(ns, uid, gid);
+		r = child_setup_ns(ns, uid, gid, o->cwd, why, sizeof(why));
+		if (r < 0 && !why[0])
+			str_join(why, sizeof(why), (const char *const[]){
+				"cannot enter the guest's namespaces: ", strerror(-r), NULL });
 	}
-	if (r < 0) {
-		child_write_error("cannot enter the guest's namespaces", "", -r);
-		_exit(126);
-	}
+	child_report_setup(sync_fd, r, why);
 	for (int i = 0; i < 3; i++)
 		if (o->stdio[i] >= 0 && dup2(o->stdio[i], i) < 0)
 			_exit(126);
@@ -355,15 +442,43 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 			ioctl(STDIN_FILENO, TIOCSCTTY, 0);
 	}
 
-	execve(path, argv, envp);
-	r = errno;
-	if (r == ENOEXEC) {
+	if (o->resolve_in_guest) {
+		r = child_exec_search(path, argv, sh_argv, envp);
+		if (r == ENOENT && !strchr(path, '/')) {
+			child_write_error("", argv[0], 0);
+			_exit(127);
+		}
+	} else {
 		/* like execvp: a file without a known format is a shell script */
-		execve("/bin/sh", sh_argv, envp);
-		r = errno;
+		r = child_exec(path, argv, sh_argv, envp);
 	}
 	child_write_error("", argv[0], r);
 	_exit(r == ENOENT ? 127 : 126);
+}
+
+/* The child's word on its namespaces (child_report_setup): 0, or its
+ * errno and message in err. */
+static int spawn_read_setup(int sock, struct umld_err *err)
+{
+	char buf[1 + sizeof(int) + 512 + 1];
+	size_t n = 0;
+	ssize_t k;
+	int e;
+
+	while (n < sizeof(buf) - 1 && (k = read(sock, buf + n, n ? sizeof(buf) - 1 - n : 1)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		n += (size_t)k;
+		if (buf[0] == 'k')
+			return 0;
+	}
+	if (n < 1 + sizeof(int) || buf[0] != 'E')
+		return umld_err_set(err, -EPIPE, "the guest ended before it could start");
+	memcpy(&e, buf + 1, sizeof(e));
+	buf[n] = '\0';
+	return umld_err_set(err, e < 0 ? e : -EIO, "%s", buf + 1 + sizeof(int));
 }
 
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
@@ -379,6 +494,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	int clone_flags = o->ns.clone_flags | (o->ns.userns ? CLONE_NEWUSER : 0);
 	pid_t pid;
 	struct task *t;
+	int r;
 
 	while (o->argv[argc])
 		argc++;
@@ -434,6 +550,12 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		close(sync[1]);
 		kill(pid, SIGKILL);
 		return umld_err_set(err, -e, "cannot start the guest: %s", strerror(e));
+	}
+	r = spawn_read_setup(sync[1], err);
+	if (r < 0) {
+		close(sync[1]);
+		kill(pid, SIGKILL);
+		return r;
 	}
 	if (o->filter && o->filter->listener) {
 		*listener = fd_recv(sync[1]);

@@ -51,6 +51,10 @@ struct spawn_opts {
 	int stdio[3];  /* fds to make the command's 0, 1, 2; -1: keep the monitor's */
 	bool session;  /* setsid(), and stdin as controlling terminal if it is one */
 	bool secondary; /* not the instance's first process (tr->first unchanged) */
+	/* The command is looked up by the child, in the guest's root, once
+	 * it is there (a PATH search when it has no '/'): the monitor's files
+	 * are not the guest's (a containerized filesystem). */
+	bool resolve_in_guest;
 };
 
 struct tracer {
@@ -91,9 +95,12 @@ void tracer_free(struct tracer *tr);
 int spawn_resolve(const char *cmd, char *path, size_t size, struct umld_err *err);
 
 /* Forks the guest's first process (or, with o->secondary, another one),
- * seizes it, lets it install the filter and exec path. *listener is the
+ * seizes it, lets it install the filter and exec path (with
+ * o->resolve_in_guest, path is the command as given). *listener is the
  * seccomp notification fd when the filter has notify rules, else -1. *pid
- * (may be NULL) is the new process. Returns 0 or -errno (err filled). */
+ * (may be NULL) is the new process. Returns 0 or -errno (err filled; a
+ * failure to set up the guest's namespaces is the child's message, "fs: ..."
+ * for the filesystem). */
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
 		 int *listener, pid_t *pid, struct umld_err *err);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,10 +71,30 @@ static const char *const default_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 };
 
-static int refuse_key(const struct instance_config *cfg, const char *key, struct umld_err *err)
+/* [Files]: the layers and binds (pointing into cfg, which outlives o). A
+ * lone Root=/ is the default: the host's files, nothing to mount. */
+static int files_opts(const struct instance_config *cfg, struct fs_wants *fs,
+		      struct umld_err *err)
 {
-	return umld_err_usage(err, "%s: %s: not supported yet (it comes with the filesystem layer)",
-			      cfg->path, key);
+	size_t n = 0;
+
+	while (cfg->roots && cfg->roots[n])
+		n++;
+	if (n > FS_ROOTS_MAX)
+		return umld_err_usage(err, "%s: [Files] Root: at most %d layers", cfg->path,
+				      FS_ROOTS_MAX);
+	if (cfg->nbinds > FS_BINDS_MAX)
+		return umld_err_usage(err, "%s: [Files] Bind: at most %d binds", cfg->path,
+				      FS_BINDS_MAX);
+	if (!(n == 1 && strcmp(cfg->roots[0], "/") == 0))
+		for (size_t i = 0; i < n; i++)
+			fs->roots[fs->nroots++] = cfg->roots[i];
+	fs->cow = cfg->cow;
+	for (size_t i = 0; i < cfg->nbinds; i++)
+		fs->binds[fs->nbinds++] = (struct fs_bind){ .host = cfg->binds[i].host,
+							   .guest = cfg->binds[i].guest,
+							   .ro = cfg->binds[i].read_only };
+	return 0;
 }
 
 /* The environment: a PATH, the caller's TERM and HOME, then Environment=. */
@@ -110,13 +131,8 @@ void instance_opts_free(struct monitor_opts *o)
 int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, struct umld_err *err)
 {
 	monitor_opts_init(o);
-	if (cfg->cow)
-		return refuse_key(cfg, "[Files] Cow", err);
-	if (cfg->nbinds)
-		return refuse_key(cfg, "[Files] Bind", err);
-	for (size_t i = 0; cfg->roots && cfg->roots[i]; i++)
-		if (strcmp(cfg->roots[i], "/") != 0)
-			return refuse_key(cfg, "[Files] Root (other than /)", err);
+	if (files_opts(cfg, &o->vk.fs, err) < 0)
+		return -EINVAL;
 	o->argv = cfg->command;
 	o->env = build_env(cfg);
 	o->cwd = cfg->working_directory ? cfg->working_directory : "/";
@@ -605,6 +621,7 @@ int instance_start(const struct instance_config *cfg, bool detach, bool explain)
 	struct monitor_opts o;
 	int pipefd[2];
 	char msg[600];
+	int status;
 	ssize_t n;
 	pid_t pid;
 
@@ -622,7 +639,7 @@ int instance_start(const struct instance_config *cfg, bool detach, bool explain)
 		return command_report(&err);
 	}
 	if (!detach) {
-		int status = run_instance(&in, &o, -1);
+		status = run_instance(&in, &o, -1);
 		instance_opts_free(&o);
 		return status;
 	}
@@ -652,5 +669,12 @@ int instance_start(const struct instance_config *cfg, bool detach, bool explain)
 		return 0;
 	msg[n > 0 ? n : 0] = '\0';
 	fprintf(stderr, "umld: %s\n", n > 0 ? msg : "the instance's monitor died while starting");
+	/* it failed before it ran anything: its status says which kind of
+	 * failure (2 for bad input, such as a bad layer) */
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return UMLD_EXIT_FAILURE;
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return WEXITSTATUS(status);
 	return UMLD_EXIT_FAILURE;
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +74,14 @@ static int resolve_command(struct monitor *m, const char *cmd, char *path, size_
 {
 	int r;
 
+	if (m->so.ns.fs) {
+		/* the guest's root is not the monitor's: the child looks the
+		 * command up once it is there */
+		if ((size_t)snprintf(path, size, "%s", cmd) >= size)
+			return umld_err_set(err, -ENAMETOOLONG, "%s: %s", cmd, strerror(ENAMETOOLONG));
+		m->so.resolve_in_guest = true;
+		return 0;
+	}
 	if (!m->vk.fs)
 		return spawn_resolve(cmd, path, size, err);
 	r = fs_which(m->vk.fs, getpid(), cmd, getenv("PATH"), path, size);
