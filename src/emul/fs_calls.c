@@ -163,6 +163,18 @@ static int clear_whiteout(const struct fs_loc *loc, int dirfd)
 	return 0;
 }
 
+/* What stands for O_PATH: read-only, without blocking (a FIFO), without
+ * becoming a controlling terminal, and without following. A symlink or an
+ * unreadable file cannot be had so (ELOOP, EACCES). */
+static int opath_flags(uint64_t flags, mode_t type)
+{
+	int f = O_RDONLY | O_NOCTTY | O_NOFOLLOW | (int)(flags & (O_DIRECTORY | O_CLOEXEC));
+
+	if (type != S_IFREG && type != S_IFDIR)
+		f |= O_NONBLOCK;
+	return f;
+}
+
 static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 			      uint64_t addr, uint64_t flags, mode_t mode, uint64_t resolve)
 {
@@ -178,6 +190,9 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 		rf |= FS_FOLLOW;
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	/* seccomp cannot inject an O_PATH file (its fget() refuses them): such
+	 * an open is made as a read-only one, which never blocks nor changes
+	 * what it opens (see opath_flags) */
 	r = resolve_at(ctx, req, dirfd, addr, rf, &loc);
 	if (r < 0)
 		return verdict_deny(-r);
@@ -232,7 +247,9 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 			if (r < 0)
 				goto done;
 		}
-		if (!loc.name[0])
+		if (opath)
+			r = fs_loc_open(&loc, opath_flags(flags, t), 0);
+		else if (!loc.name[0])
 			r = fs_loc_open(&loc, (int)(flags & ~(O_CREAT | O_EXCL)), 0);
 		else if (t == S_IFIFO && !opath && !(flags & O_NONBLOCK) && acc == O_RDONLY) {
 			/* a FIFO must not block the monitor: open it without
