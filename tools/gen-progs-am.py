@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Rewrites the block of Makefile.am between the 'progs:begin' and 'progs:end'
-markers from the files in tests/progs/*.c and tests/integration/*.test, so
-that the explicit lists automake wants stay complete. Run after adding one."""
+markers from the files in tests/progs/*.c, tests/escape/*.c and
+tests/integration/*.test, so that the explicit lists automake wants stay
+complete. Run after adding one.
+
+Programs that run inside a guest root (every tests/escape program, and the
+tests/progs ones in STATIC) are linked statically: the root has no libc."""
 import pathlib
 import re
 import sys
 
 top = pathlib.Path(__file__).resolve().parent.parent
 progs = sorted(p.stem for p in (top / "tests/progs").glob("*.c"))
+escape = sorted(p.stem for p in (top / "tests/escape").glob("*.c"))
+escape_headers = sorted(p.name for p in (top / "tests/escape").glob("*.h"))
+STATIC = {"fsconf"}
 tests = sorted(p.name for p in (top / "tests/integration").glob("*.test"))
 extra = sorted(p.name for p in (top / "tests/integration").iterdir()
                if p.is_file() and not p.name.endswith(".test"))
@@ -20,7 +27,15 @@ for p in progs:
     v = "tests_progs_" + re.sub(r"[^A-Za-z0-9]", "_", p)
     lines.append(f"{v}_SOURCES = tests/progs/{p}.c")
     lines.append(f"{v}_CFLAGS = $(PROGS_CFLAGS)")
-    lines.append(f"{v}_LDFLAGS = -pthread")
+    lines.append(f"{v}_LDFLAGS = -pthread" + (" -static" if p in STATIC else ""))
+lines.append("# The escape suite's programs (tests/escape), static.")
+lines.append("escape_progs = " + " \\\n\t".join(f"tests/escape/{p}" for p in escape))
+headers = " ".join(f"tests/escape/{h}" for h in escape_headers)
+for p in escape:
+    v = "tests_escape_" + re.sub(r"[^A-Za-z0-9]", "_", p)
+    lines.append(f"{v}_SOURCES = tests/escape/{p}.c {headers}".rstrip())
+    lines.append(f"{v}_CFLAGS = $(PROGS_CFLAGS)")
+    lines.append(f"{v}_LDFLAGS = -pthread -static")
 lines.append("integration_tests = " + " \\\n\t".join(f"tests/integration/{t}" for t in tests))
 lines.append("integration_extra = " + " \\\n\t".join(f"tests/integration/{t}" for t in extra))
 lines.append("# progs:end")
@@ -31,4 +46,5 @@ new, n = re.subn(r"# progs:begin.*?# progs:end", lambda m: block, am, flags=re.S
 if n != 1:
     sys.exit("gen-progs-am: markers not found in Makefile.am")
 (top / "Makefile.am").write_text(new)
-print(f"gen-progs-am: {len(progs)} programs, {len(tests)} tests, {len(extra)} helper files")
+print(f"gen-progs-am: {len(progs)} programs, {len(escape)} escape programs, {len(tests)} tests, "
+      f"{len(extra)} helper files")
