@@ -58,9 +58,9 @@ static bool is_tmp_name(const char *name)
 }
 
 /* The layer's own files, never part of what the guest sees. */
-static bool is_reserved(const char *name, bool at_root)
+static bool is_reserved(const char *name)
 {
-	return is_tmp_name(name) || (at_root && strcmp(name, COW_MARKER) == 0);
+	return is_tmp_name(name);
 }
 
 static bool is_whiteout(const struct stat *st)
@@ -331,7 +331,7 @@ int cow_walk_step(const struct cow_walk *w, const char *name, bool at_root, bool
 	memset(e, 0, sizeof(*e));
 	e->where = COW_ABSENT;
 	e->pos = -1;
-	if (is_reserved(name, at_root))
+	if (is_reserved(name))
 		return 0;
 	for (size_t i = 0; i < w->n; i++) {
 		struct stat st;
@@ -394,7 +394,6 @@ static int resolve(const struct cow_stack *s, const char *rel, bool skip_upper, 
 	struct cow_walk w;
 	char buf[PATH_MAX];
 	char *p = buf;
-	bool at_root = true;
 
 	memset(r, 0, sizeof(*r));
 	if (strlen(rel) >= sizeof(buf))
@@ -418,7 +417,7 @@ static int resolve(const struct cow_stack *s, const char *rel, bool skip_upper, 
 
 		if (slash)
 			*slash = '\0';
-		ret = cow_walk_step(&w, p, at_root, last, &e, &nw);
+		ret = cow_walk_step(&w, p, p == buf, last, &e, &nw);
 		walk_free(&w);
 		if (ret < 0)
 			return ret;
@@ -438,7 +437,6 @@ static int resolve(const struct cow_stack *s, const char *rel, bool skip_upper, 
 			return -ENOTDIR;
 		}
 		r->where = e.where;
-		at_root = false;
 		p = last ? p + strlen(p) : slash + 1;
 	}
 	r->dir = w;
@@ -571,7 +569,7 @@ static int listing_add(struct listing *l, const char *name, unsigned char type, 
 
 /* Lists the merged directory dir: each layer's entries in order, each name
  * once, the first layer that has it deciding (a whiteout hides it). */
-static int list_dir(const struct cow_walk *dir, bool at_root, struct listing *out)
+static int list_dir(const struct cow_walk *dir, struct listing *out)
 {
 	struct nameset seen = { 0 };
 	int ret = 0;
@@ -594,7 +592,7 @@ static int list_dir(const struct cow_walk *dir, bool at_root, struct listing *ou
 			int added;
 
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-			    is_reserved(de->d_name, at_root))
+			    is_reserved(de->d_name))
 				continue;
 			added = nameset_add(&seen, de->d_name);
 			if (added <= 0) {
@@ -635,7 +633,7 @@ static int list_path(const struct cow_stack *s, const char *rel, bool skip_upper
 	else if (!S_ISDIR(r->st.st_mode))
 		ret = -ENOTDIR;
 	else
-		ret = list_dir(&r->dir, !*rel, l);
+		ret = list_dir(&r->dir, l);
 	if (ret < 0)
 		res_free(r);
 	return ret;
@@ -714,10 +712,12 @@ static int copy_data(int src, int dst, off_t size)
 	}
 }
 
-/* overlayfs's own xattrs describe the layer they are in, not the file. */
-static bool xattr_is_overlay(const char *name)
+/* overlayfs's own xattrs and umld's marker describe the layer they are in,
+ * not the file. */
+static bool xattr_is_layer(const char *name)
 {
-	return !strncmp(name, "user.overlay.", 13) || !strncmp(name, "trusted.overlay.", 16);
+	return !strncmp(name, "user.overlay.", 13) || !strncmp(name, "trusted.overlay.", 16) ||
+	       !strcmp(name, COW_XATTR_MARKER);
 }
 
 /* Copies the xattrs; those of namespaces we may not write (security.*,
@@ -749,7 +749,7 @@ static int copy_xattrs(int src, int dst)
 		cleanup_free char *val = NULL;
 		ssize_t len;
 
-		if (xattr_is_overlay(name))
+		if (xattr_is_layer(name))
 			continue;
 		len = fd_getxattr(src, name, NULL, 0);
 		if (len >= 0) {
@@ -1141,7 +1141,7 @@ int cow_mkdir(const struct cow_stack *s, const char *rel, mode_t mode)
 	/* The parent must be a directory of the merged view. */
 	strcpy(pbuf, buf);
 	split_rel(pbuf, &parent, &name);
-	if (is_reserved(name, !*parent))
+	if (is_reserved(name))
 		return -EPERM;
 	ret = resolve(s, parent, false, &pr);
 	if (ret < 0)
@@ -1270,26 +1270,46 @@ static int clean_tmps(int parent)
 	return ret;
 }
 
+/* Sets the marker on the upper layer's root. A concurrent cow_open may have
+ * set it first. */
 static int write_marker(int ud)
 {
-	char tmp[TMP_NAME_SIZE];
-	cleanup_close int fd = -1;
-	size_t len = sizeof(COW_MARKER_TEXT) - 1;
-	int ret = 0;
-
-	tmp_name(tmp, sizeof(tmp));
-	fd = openat(ud, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (fsetxattr(ud, COW_XATTR_MARKER, COW_MARKER_VERSION, sizeof(COW_MARKER_VERSION) - 1,
+		      XATTR_CREATE) < 0 && errno != EEXIST)
 		return -errno;
-	if (write(fd, COW_MARKER_TEXT, len) != (ssize_t)len || fsync(fd) < 0)
-		ret = errno ? -errno : -EIO;
-	if (ret == 0 && renameat2(ud, tmp, ud, COW_MARKER, RENAME_NOREPLACE) < 0 &&
-	    errno != EEXIST)
-		ret = -errno;
-	unlinkat(ud, tmp, 0);
-	if (ret == 0 && fsync(ud) < 0)
-		ret = -errno;
-	return ret;
+	return fsync(ud) < 0 ? -errno : 0;
+}
+
+/* Whether the directory has the legacy marker file (format 1): 1 or 0, or a
+ * negative errno. */
+static int legacy_marker(int dfd)
+{
+	char text[sizeof(COW_LEGACY_MARKER_TEXT) + 1];
+	cleanup_close int fd = openat(dfd, COW_LEGACY_MARKER,
+				      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP ? 0 : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	if (n < 0)
+		return -errno;
+	text[n] = '\0';
+	return strcmp(text, COW_LEGACY_MARKER_TEXT) == 0;
+}
+
+int cow_has_marker(int dirfd)
+{
+	if (fgetxattr(dirfd, COW_XATTR_MARKER, NULL, 0) >= 0)
+		return 1;
+	if (errno != ENODATA)
+		return -errno;
+	return legacy_marker(dirfd);
 }
 
 /* Whether the directory holds anything but temporaries. */
@@ -1314,45 +1334,66 @@ static int dir_has_entries(int fd, bool *yes)
 	return 0;
 }
 
+/* Checks the marker xattr; an empty directory gets one, and a legacy marker
+ * file is replaced by one (xattr first: a crash in between leaves a layer
+ * with both, which works, the file showing in the guest's root). */
 static int check_marker(int ud, const char *upper, struct umld_err *err)
 {
-	char text[64];
-	cleanup_close int fd = openat(ud, COW_MARKER, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-	bool used;
-	int ret;
+	char v[16];
+	ssize_t n = fgetxattr(ud, COW_XATTR_MARKER, v, sizeof(v) - 1);
+	bool used = false;
+	int legacy, ret;
 
-	if (fd < 0 && errno != ENOENT)
-		return umld_err_set(err, -errno, "%s/%s: %s", upper, COW_MARKER, strerror(errno));
-	if (fd < 0) {
+	if (n >= 0) {
+		v[n] = '\0';
+		if (strcmp(v, COW_MARKER_VERSION) != 0 || strlen(v) != (size_t)n)
+			return umld_err_usage(err,
+					      "cow layer %s has format version '%.*s', this umld "
+					      "knows only version " COW_MARKER_VERSION,
+					      upper, (int)strcspn(v, "\n"), v);
+		return 0;
+	}
+	if (errno == ERANGE)
+		return umld_err_usage(err,
+				      "cow layer %s has a format version this umld does not know "
+				      "(it knows only version " COW_MARKER_VERSION ")", upper);
+	if (errno == ENOTSUP)
+		goto no_xattrs;
+	if (errno != ENODATA)
+		return umld_err_set(err, -errno, "%s: %s", upper, strerror(errno));
+	legacy = legacy_marker(ud);
+	if (legacy < 0)
+		return umld_err_set(err, legacy, "%s/%s: %s", upper, COW_LEGACY_MARKER,
+				    strerror(-legacy));
+	if (!legacy) {
 		ret = dir_has_entries(ud, &used);
 		if (ret < 0)
 			return umld_err_set(err, ret, "%s: %s", upper, strerror(-ret));
 		if (used)
 			return umld_err_usage(err,
-					      "%s is not empty and is not a umld cow layer (it has "
-					      "no %s file)", upper, COW_MARKER);
-		ret = write_marker(ud);
-		if (ret == -EROFS)
-			return umld_err_usage(err, "cow layer %s is on a read-only filesystem",
-					      upper);
-		if (ret < 0)
-			return umld_err_set(err, ret, "cannot write %s/%s: %s", upper, COW_MARKER,
-					    strerror(-ret));
-		return 0;
+					      "%s is not empty and is not a umld cow layer (no "
+					      COW_XATTR_MARKER " attribute)", upper);
 	}
-	n = read(fd, text, sizeof(text) - 1);
-	if (n < 0)
-		return umld_err_set(err, -errno, "%s/%s: %s", upper, COW_MARKER, strerror(errno));
-	text[n] = '\0';
-	if (strncmp(text, "umld-cow ", 9) != 0)
-		return umld_err_usage(err, "%s/%s is not a umld cow layer marker", upper,
-				      COW_MARKER);
-	if (strcmp(text, COW_MARKER_TEXT) != 0)
-		return umld_err_usage(err,
-				      "cow layer %s has format '%.*s', this umld knows only "
-				      "'umld-cow 1'", upper, (int)strcspn(text, "\n"), text);
+	ret = write_marker(ud);
+	if (ret == 0 && legacy) {
+		if (unlinkat(ud, COW_LEGACY_MARKER, 0) < 0 && errno != ENOENT)
+			ret = -errno;
+		else if (fsync(ud) < 0)
+			ret = -errno;
+	}
+	if (ret == -EROFS)
+		return umld_err_usage(err, "cow layer %s is on a read-only filesystem", upper);
+	if (ret == -ENOTSUP)
+		goto no_xattrs;
+	if (ret < 0)
+		return umld_err_set(err, ret, "cannot mark %s as a cow layer: %s", upper,
+				    strerror(-ret));
 	return 0;
+
+no_xattrs:
+	return umld_err_usage(err,
+			      "cow layer %s needs user extended attributes, which its filesystem "
+			      "does not support", upper);
 }
 
 static int check_upper(struct cow_stack *s, char *const *lowers, const char *upper,
@@ -1521,7 +1562,7 @@ static int diff_hidden(const struct cow_stack *s, const char *rel, bool check_up
 	return ret;
 }
 
-static int read_names(int dirfd, bool at_root, struct listing *l)
+static int read_names(int dirfd, struct listing *l)
 {
 	cleanup_closedir DIR *d = NULL;
 	struct dirent *de;
@@ -1537,7 +1578,7 @@ static int read_names(int dirfd, bool at_root, struct listing *l)
 	}
 	while (ret == 0 && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    !is_reserved(de->d_name, at_root))
+		    !is_reserved(de->d_name))
 			ret = listing_add(l, de->d_name, de->d_type, de->d_ino, 0);
 	if (ret < 0)
 		listing_free(l);
@@ -1551,7 +1592,7 @@ static int diff_dir(const struct cow_stack *s, const char *rel, struct dlist *dl
 	int ret = open_beneath(s->upper_fd, rel, O_RDONLY | O_DIRECTORY, &dfd);
 
 	if (ret == 0)
-		ret = read_names(dfd, !*rel, &l);
+		ret = read_names(dfd, &l);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < l.n && ret == 0; i++) {
@@ -1640,8 +1681,8 @@ int cow_reset(const struct cow_stack *s)
 	ud = openat(s->upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ud < 0)
 		return -errno;
-	/* read_names hides the marker, so it stays; temporaries go too. */
-	ret = read_names(ud, true, &l);
+	/* The marker is an xattr of ud: it stays. Temporaries go too. */
+	ret = read_names(ud, &l);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < l.n && ret == 0; i++) {

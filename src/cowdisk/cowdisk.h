@@ -13,10 +13,15 @@
 #define COW_LOWER_MAX 16
 #define COW_LAYERS_MAX (COW_LOWER_MAX + 1)
 
-/* The layer's own files: the marker at the root, and temporaries anywhere.
- * Both are invisible through every call below. */
-#define COW_MARKER ".umld-cow"
-#define COW_MARKER_TEXT "umld-cow 1\n"
+/* The marker: an xattr on the cow layer's root directory, its value the
+ * format version. Never copied (copy-up, commit). */
+#define COW_XATTR_MARKER "user.umld.cow"
+#define COW_MARKER_VERSION "1"
+/* The marker of older umlds: a file at the root. cow_open converts it. */
+#define COW_LEGACY_MARKER ".umld-cow"
+#define COW_LEGACY_MARKER_TEXT "umld-cow 1\n"
+/* The layer's own files: temporaries, anywhere. Invisible through every
+ * call below. */
 #define COW_TMP_PREFIX ".umld-tmp-"
 
 #define COW_XATTR_OPAQUE "user.overlay.opaque"
@@ -31,13 +36,20 @@ struct cow_stack {
 
 /* Opens lowers (NULL-terminated, lowest first, at least one) and upper (NULL
  * for a read-only stack). Each must exist and be a directory. The upper
- * layer gets its marker if it is empty; a non-empty directory without one is
- * refused, as is an upper on a read-only filesystem, one inside a base layer
- * or containing one, and a marker of another version (all bad input: exit
- * 2, naming the path). Leftover temporaries of an interrupted operation are
- * removed from the upper layer. On failure *s holds no open fd. */
+ * layer gets its marker if it is empty, and a legacy marker file becomes the
+ * xattr; a non-empty directory without a marker is refused, as is an upper
+ * on a read-only filesystem or on one without user xattrs, one that is a
+ * base layer or contains one, and a marker of another version (all bad
+ * input: exit 2, naming the path). Leftover temporaries of an interrupted
+ * operation are removed from the upper layer. On failure *s holds no open
+ * fd. */
 int cow_open(struct cow_stack *s, char *const *lowers, const char *upper, struct umld_err *err);
 void cow_close(struct cow_stack *s);
+
+/* Whether directory dirfd carries a marker, of any version (the xattr, or a
+ * legacy file that cow_open will convert): 1 or 0, or a negative errno
+ * (-ENOTSUP: the filesystem has no user xattrs). */
+int cow_has_marker(int dirfd);
 
 /* Paths (rel) are relative to the layer roots: no leading '/', no ".."
  * (callers resolve those first; -EINVAL). "" and "." mean the root; "."
@@ -73,7 +85,8 @@ struct cow_entry {
 void cow_walk_root(const struct cow_stack *s, struct cow_walk *w);
 /* Looks name (one component, not "." or "..") up in w. A directory's own
  * layers go to *into when into is not NULL (then free it). at_root: w is
- * the root (the marker is hidden there). */
+ * the root. Unused since the marker became an xattr (temporaries are hidden
+ * at every level); kept for the callers. */
 int cow_walk_step(const struct cow_walk *w, const char *name, bool at_root, bool need_below,
 		  struct cow_entry *e, struct cow_walk *into);
 int cow_walk_dup(const struct cow_walk *w, struct cow_walk *out);
@@ -110,8 +123,9 @@ int cow_readdir(const struct cow_stack *s, const char *rel,
  * fn stops and is returned. */
 int cow_diff(const struct cow_stack *s,
 	     int (*fn)(char kind, const char *rel, void *arg), void *arg);
-/* Empties the upper layer, keeping its marker. Each top-level entry goes at
- * once (renamed to a temporary, then removed); the whole is not atomic. */
+/* Empties the upper layer, keeping its marker (an xattr of its root). Each
+ * top-level entry goes at once (renamed to a temporary, then removed); the
+ * whole is not atomic. */
 int cow_reset(const struct cow_stack *s);
 /* Writes new_base (which must not exist, nor lie inside a layer) as the
  * merged view in plain files: built in NEW_BASE.tmp-XXXXXXXX, synced and

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -39,17 +38,27 @@ static int print_change(char kind, const char *rel, void *arg)
 	return 0;
 }
 
-/* The layer's lock: refused while an instance (or another umld cow) has it. */
+/* The layer's lock, on its root directory: refused while an instance (or
+ * another umld cow) has it. A directory without the marker is refused
+ * first, so that cow_open never marks an empty one here. */
 static int lock_layer(const char *dir, struct umld_err *err)
 {
-	char path[PATH_MAX];
-	int fd;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, COW_MARKER);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return umld_err_usage(err, "%s: not a copy-on-write layer (no %s): %s", dir,
-				      COW_MARKER, strerror(errno));
+		return umld_err_usage(err, "%s: not a copy-on-write layer: %s", dir,
+				      strerror(errno));
+	r = cow_has_marker(fd);
+	if (r <= 0) {
+		close(fd);
+		if (r == 0)
+			return umld_err_usage(err, "%s: not a copy-on-write layer (no %s attribute)",
+					      dir, COW_XATTR_MARKER);
+		if (r == -ENOTSUP)
+			return umld_err_usage(err, "%s: not a copy-on-write layer (its filesystem "
+						   "has no user extended attributes)", dir);
+		return umld_err_set(err, r, "%s: %s", dir, strerror(-r));
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
 		return umld_err_set(err, -EBUSY, "%s: in use by a running instance", dir);

@@ -82,6 +82,20 @@ static int lstat_in(const char *dir, const char *rel, struct stat *st)
 	return lstat(p, st) < 0 ? -errno : 0;
 }
 
+/* The marker xattr of directory dir ("" if it has none). */
+static const char *marker_of(const char *dir)
+{
+	static char v[64];
+	ssize_t n = getxattr(dir, COW_XATTR_MARKER, v, sizeof(v) - 1);
+
+	if (n < 0) {
+		ck_assert_msg(errno == ENODATA, "%s: %s", dir, strerror(errno));
+		n = 0;
+	}
+	v[n] = '\0';
+	return v;
+}
+
 static bool whiteout_in(const char *dir, const char *rel)
 {
 	struct stat st;
@@ -256,7 +270,8 @@ START_TEST(test_lookup)
 	ck_assert_int_eq(where_of(&s, "", NULL), COW_UPPER);
 	ck_assert_int_eq(where_of(&s, "nope", NULL), COW_ABSENT);
 	ck_assert_int_eq(where_of(&s, "d/nope", NULL), COW_ABSENT);
-	ck_assert_int_eq(where_of(&s, COW_MARKER, NULL), COW_ABSENT);
+	ck_assert_str_eq(marker_of(UP), COW_MARKER_VERSION);
+	ck_assert_int_eq(where_of(&s, COW_LEGACY_MARKER, NULL), COW_ABSENT);
 	ck_assert_int_eq(cow_lookup(&s, "a.txt/x", &w, NULL), -ENOTDIR);
 	/* the symlink is an entry, never a way out */
 	ck_assert_int_eq(where_of(&s, "evil", &idx), COW_LOWER);
@@ -448,7 +463,7 @@ START_TEST(test_crash_cleanup)
 	ck_assert_int_eq(lstat_in(UP, "d/" COW_TMP_PREFIX "0123456789abcdef", &st), -ENOENT);
 	ck_assert_int_eq(lstat_in(UP, "d/" COW_TMP_PREFIX "dir", &st), -ENOENT);
 	ck_assert_int_eq(lstat_in(UP, "d/x", &st), 0);
-	ck_assert_int_eq(lstat_in(UP, COW_MARKER, &st), 0);
+	ck_assert_str_eq(marker_of(UP), COW_MARKER_VERSION);
 	cow_close(&s);
 }
 END_TEST
@@ -531,7 +546,7 @@ START_TEST(test_mkdir_opaque)
 	ck_assert_int_eq(cow_mkdir(&s, "", 0755), -EEXIST);
 	ck_assert_int_eq(cow_mkdir(&s, "nope/x", 0755), -ENOENT);
 	ck_assert_int_eq(cow_mkdir(&s, "a.txt/x", 0755), -ENOTDIR);
-	ck_assert_int_eq(cow_mkdir(&s, COW_MARKER, 0755), -EPERM);
+	ck_assert_int_eq(cow_mkdir(&s, COW_TMP_PREFIX "m", 0755), -EPERM);
 	ASSERT_LISTING(&s, "d", "w,x,y,z");
 	cow_close(&s);
 }
@@ -670,7 +685,8 @@ START_TEST(test_reset)
 	ck_assert_str_eq(out, "");
 	ASSERT_LISTING(&s, "", "a.txt,b.txt,common.txt,d,evil,gone,nested,only1");
 	ASSERT_LISTING(&s, "gone", "g");
-	ck_assert_int_eq(lstat_in(UP, COW_MARKER, &st), 0);
+	ck_assert_str_eq(marker_of(UP), COW_MARKER_VERSION);
+	ck_assert_int_eq(lstat_in(UP, COW_LEGACY_MARKER, &st), -ENOENT);
 	ck_assert_int_eq(where_of(&s, "a.txt", NULL), COW_LOWER);
 	cow_close(&s);
 	open_stack(&s); /* still a layer */
@@ -740,7 +756,8 @@ START_TEST(test_commit)
 	xsnprintf(nb, "%s/newbase", T);
 	ck_assert_msg(cow_commit(&s, nb, &err) == 0, "commit: %s", err.msg);
 	compare_tree(&s, nb, "");
-	ck_assert_int_eq(lstat_in(nb, COW_MARKER, &st), -ENOENT);
+	ck_assert_int_eq(lstat_in(nb, COW_LEGACY_MARKER, &st), -ENOENT);
+	ck_assert_str_eq(marker_of(nb), "");
 	ck_assert_int_eq(lstat_in(nb, "evil", &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
 	xsnprintf(p, "%s/b.txt", nb);
@@ -796,6 +813,67 @@ static void expect_refusal(char **low, const char *upper, const char *msg)
 	ck_assert_uint_eq(s.nlower, 0);
 }
 
+/* A private mount namespace (no mount propagates out), and a user namespace
+ * too when not root (mapping our own ids). -1 (said on stdout) when the
+ * system refuses. */
+static int private_ns(const char *what)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char map[64];
+	int fd;
+
+	if (geteuid() == 0) {
+		if (unshare(CLONE_NEWNS) == 0)
+			goto private;
+		printf("check_cowdisk: skipping %s: unshare: %s\n", what, strerror(errno));
+		return -1;
+	}
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		printf("check_cowdisk: skipping %s: unshare: %s\n", what, strerror(errno));
+		return -1;
+	}
+	fd = open("/proc/self/setgroups", O_WRONLY);
+	if (fd >= 0) {
+		(void)!write(fd, "deny", 4);
+		close(fd);
+	}
+	snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid, (unsigned)uid);
+	fd = open("/proc/self/uid_map", O_WRONLY);
+	if (fd < 0 || write(fd, map, strlen(map)) < 0)
+		return -1;
+	close(fd);
+	snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid);
+	fd = open("/proc/self/gid_map", O_WRONLY);
+	if (fd < 0 || write(fd, map, strlen(map)) < 0)
+		return -1;
+	close(fd);
+private:
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		return 0;
+	printf("check_cowdisk: skipping %s: mount: %s\n", what, strerror(errno));
+	return -1;
+}
+
+/* Runs fn in a child process: it must exit 0, or 77 (could not set up). */
+static void run_child(int (*fn)(void), const char *failure)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		status = fn();
+		fflush(stdout);
+		_exit(status);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77, "%s", failure);
+}
+
 /* An upper on a read-only filesystem: a read-only tmpfs in a private mount
  * namespace (a user namespace too when not root). 77: could not set up. */
 static int ro_child(void)
@@ -803,41 +881,11 @@ static int ro_child(void)
 	char ro[PATH_MAX], msg[PATH_MAX + 64];
 	struct umld_err err = { 0 };
 	struct cow_stack s;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
 
-	if (geteuid() != 0) {
-		char map[64];
-		int fd;
-
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-			printf("check_cowdisk: skipping the read-only upper: unshare: %s\n",
-			       strerror(errno));
-			return 77;
-		}
-		fd = open("/proc/self/setgroups", O_WRONLY);
-		if (fd >= 0) {
-			(void)!write(fd, "deny", 4);
-			close(fd);
-		}
-		snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid, (unsigned)uid);
-		fd = open("/proc/self/uid_map", O_WRONLY);
-		if (fd < 0 || write(fd, map, strlen(map)) < 0)
-			return 77;
-		close(fd);
-		snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid);
-		fd = open("/proc/self/gid_map", O_WRONLY);
-		if (fd < 0 || write(fd, map, strlen(map)) < 0)
-			return 77;
-		close(fd);
-	} else if (unshare(CLONE_NEWNS) < 0) {
-		printf("check_cowdisk: skipping the read-only upper: unshare: %s\n",
-		       strerror(errno));
+	if (private_ns("the read-only upper") < 0)
 		return 77;
-	}
 	snprintf(ro, sizeof(ro), "%s/ro", T);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") < 0) {
+	if (mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") < 0) {
 		printf("check_cowdisk: skipping the read-only upper: mount: %s\n",
 		       strerror(errno));
 		return 77;
@@ -859,8 +907,6 @@ START_TEST(test_refusals)
 	char *inl[2] = { UP, NULL };
 	struct umld_err err = { 0 };
 	struct cow_stack s;
-	pid_t pid;
-	int status;
 
 	xsnprintf(missing, "%s/missing", T);
 	low[1] = missing;
@@ -892,28 +938,127 @@ START_TEST(test_refusals)
 
 	/* a directory that is not a layer, and a marker of another version */
 	put(UP, "stuff", "x", 0644);
-	xsnprintf(msg, "%s is not empty and is not a umld cow layer (it has no .umld-cow file)",
+	xsnprintf(msg, "%s is not empty and is not a umld cow layer (no user.umld.cow attribute)",
 		  UP);
 	expect_refusal(lowers, UP, msg);
-	put(UP, COW_MARKER, "umld-cow 2\n", 0644);
-	xsnprintf(msg, "cow layer %s has format 'umld-cow 2', this umld knows only 'umld-cow 1'",
-		  UP);
+	/* a legacy marker file of another content is no marker */
+	put(UP, COW_LEGACY_MARKER, "umld-cow 2\n", 0644);
 	expect_refusal(lowers, UP, msg);
+	ck_assert_str_eq(marker_of(UP), "");
 
 	/* read-only */
 	mkd(T, "ro", 0755);
-	fflush(stdout);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		status = ro_child();
-		fflush(stdout);
-		_exit(status);
+	run_child(ro_child, "read-only upper not refused as expected");
+}
+END_TEST
+
+/* A layer of an older umld (the marker a file) becomes one with the xattr,
+ * its content untouched. */
+START_TEST(test_legacy_marker)
+{
+	struct cow_stack s;
+	struct stat st;
+	char out[8192] = "";
+
+	put(UP, COW_LEGACY_MARKER, COW_LEGACY_MARKER_TEXT, 0644);
+	mkd(UP, "d", 0755);
+	put(UP, "d/x", "changed x\n", 0644);
+	put(UP, "new", "new\n", 0644);
+	ck_assert_str_eq(marker_of(UP), "");
+	open_stack(&s);
+	ck_assert_str_eq(marker_of(UP), COW_MARKER_VERSION);
+	ck_assert_int_eq(lstat_in(UP, COW_LEGACY_MARKER, &st), -ENOENT);
+	ASSERT_LISTING(&s, "", "a.txt,b.txt,common.txt,d,evil,gone,nested,new,only1");
+	ck_assert_int_eq(cow_diff(&s, collect_diff, out), 0);
+	ck_assert_str_eq(out, "C d\nC d/x\nA new\n");
+	cow_close(&s);
+	/* once converted, it opens as any layer; the name is the guest's now */
+	open_stack(&s);
+	ck_assert_int_eq(cow_mkdir(&s, COW_LEGACY_MARKER, 0755), 0);
+	ck_assert_int_eq(where_of(&s, COW_LEGACY_MARKER, NULL), COW_UPPER);
+	cow_close(&s);
+	open_stack(&s);
+	ck_assert_int_eq(where_of(&s, COW_LEGACY_MARKER, NULL), COW_UPPER);
+	cow_close(&s);
+}
+END_TEST
+
+START_TEST(test_marker_version)
+{
+	char msg[2 * PATH_MAX], big[40];
+
+	ck_assert_int_eq(setxattr(UP, COW_XATTR_MARKER, "2", 1, 0), 0);
+	xsnprintf(msg, "cow layer %s has format version '2', this umld knows only version 1", UP);
+	expect_refusal(lowers, UP, msg);
+	memset(big, '9', sizeof(big));
+	ck_assert_int_eq(setxattr(UP, COW_XATTR_MARKER, big, sizeof(big), 0), 0);
+	xsnprintf(msg, "cow layer %s has a format version this umld does not know (it knows only "
+		  "version 1)", UP);
+	expect_refusal(lowers, UP, msg);
+	ck_assert_int_eq(setxattr(UP, COW_XATTR_MARKER, "2", 1, 0), 0);
+	ck_assert_str_eq(marker_of(UP), "2"); /* left alone */
+}
+END_TEST
+
+/* An upper on ramfs, which has no xattrs. 77: could not set up. */
+static int noxattr_child(void)
+{
+	char dir[PATH_MAX], msg[PATH_MAX + 96];
+	struct umld_err err = { 0 };
+	struct cow_stack s;
+
+	if (private_ns("the upper without xattrs") < 0)
+		return 77;
+	snprintf(dir, sizeof(dir), "%s/ramfs", T);
+	if (mount("ramfs", dir, "ramfs", 0, NULL) < 0) {
+		printf("check_cowdisk: skipping the upper without xattrs: mount: %s\n",
+		       strerror(errno));
+		return 77;
 	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_msg(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77,
-		      "read-only upper not refused as expected");
+	if (cow_open(&s, lowers, dir, &err) != -EINVAL || err.exit_status != 2) {
+		printf("got '%s'\n", err.msg);
+		return 1;
+	}
+	snprintf(msg, sizeof(msg), "cow layer %s needs user extended attributes, which its "
+		 "filesystem does not support", dir);
+	if (strcmp(err.msg, msg) != 0) {
+		printf("got '%s'\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_marker_no_xattrs)
+{
+	mkd(T, "ramfs", 0755);
+	run_child(noxattr_child, "an upper without user xattrs not refused as expected");
+}
+END_TEST
+
+/* The marker belongs to the layer it marks: a directory of a base layer
+ * that carries one (a former cow layer) does not pass it on. */
+START_TEST(test_marker_not_copied)
+{
+	struct umld_err err = { 0 };
+	struct cow_stack s;
+	char p[PATH_MAX], nb[PATH_MAX], v[16];
+
+	xsnprintf(p, "%s/nested", L2);
+	ck_assert_int_eq(setxattr(p, COW_XATTR_MARKER, "1", 1, 0), 0);
+	ck_assert_int_eq(setxattr(L2, COW_XATTR_MARKER, "1", 1, 0), 0);
+	open_stack(&s);
+	ck_assert_int_eq(cow_copy_up(&s, "nested/deep/er/file.txt"), 0);
+	xsnprintf(p, "%s/nested", UP);
+	ck_assert_str_eq(marker_of(p), "");
+	xsnprintf(nb, "%s/newbase", T);
+	ck_assert_msg(cow_commit(&s, nb, &err) == 0, "commit: %s", err.msg);
+	ck_assert_str_eq(marker_of(nb), "");
+	xsnprintf(p, "%s/nested", nb);
+	ck_assert_str_eq(marker_of(p), "");
+	/* umld's other xattrs are kept */
+	xsnprintf(p, "%s/b.txt", nb);
+	ck_assert_int_eq(getxattr(p, COW_XATTR_MODE, v, sizeof(v)), 4);
+	cow_close(&s);
 }
 END_TEST
 
@@ -922,45 +1067,15 @@ END_TEST
 static int overlay_child(const char *want_root, const char *want_d, const char *want_gone)
 {
 	char mnt[PATH_MAX], work[PATH_MAX], opts[5 * PATH_MAX], p[2 * PATH_MAX];
-	uid_t uid = getuid();
-	gid_t gid = getgid();
 	DIR *d;
 
-	if (geteuid() != 0) {
-		char map[64];
-		int fd;
-
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-			printf("check_cowdisk: skipping the overlayfs check: unshare: %s\n",
-			       strerror(errno));
-			return 77;
-		}
-		fd = open("/proc/self/setgroups", O_WRONLY);
-		if (fd >= 0) {
-			(void)!write(fd, "deny", 4);
-			close(fd);
-		}
-		snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid, (unsigned)uid);
-		fd = open("/proc/self/uid_map", O_WRONLY);
-		if (fd < 0 || write(fd, map, strlen(map)) < 0)
-			return 77;
-		close(fd);
-		snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid);
-		fd = open("/proc/self/gid_map", O_WRONLY);
-		if (fd < 0 || write(fd, map, strlen(map)) < 0)
-			return 77;
-		close(fd);
-	} else if (unshare(CLONE_NEWNS) < 0) {
-		printf("check_cowdisk: skipping the overlayfs check: unshare: %s\n",
-		       strerror(errno));
+	if (private_ns("the overlayfs check") < 0)
 		return 77;
-	}
 	snprintf(mnt, sizeof(mnt), "%s/mnt", T);
 	snprintf(work, sizeof(work), "%s/work", T);
 	snprintf(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s,userxattr", L2, L1,
 		 UP, work);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("overlay", mnt, "overlay", 0, opts) < 0) {
+	if (mount("overlay", mnt, "overlay", 0, opts) < 0) {
 		printf("check_cowdisk: skipping the overlayfs check: mount: %s\n", strerror(errno));
 		return 77;
 	}
@@ -976,8 +1091,7 @@ static int overlay_child(const char *want_root, const char *want_d, const char *
 		if (!d)
 			return 2;
 		while ((de = readdir(d)) && n < 64)
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-			    strcmp(de->d_name, COW_MARKER)) /* the kernel does not hide it */
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 				names[n++] = strdup(de->d_name);
 		closedir(d);
 		qsort(names, n, sizeof(names[0]), cmp_str);
@@ -1071,6 +1185,10 @@ int main(void)
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_commit);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_legacy_marker);
+	tcase_add_test(tc, test_marker_version);
+	tcase_add_test(tc, test_marker_no_xattrs);
+	tcase_add_test(tc, test_marker_not_copied);
 	tcase_add_test(tc, test_overlayfs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
