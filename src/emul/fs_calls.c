@@ -274,7 +274,7 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 		r = -ENOENT;
 		goto done;
 	}
-	if (!loc.name[0]) {
+	if (!loc.name[0] || loc.trailing) {
 		r = -EISDIR;
 		goto done;
 	}
@@ -510,7 +510,22 @@ static struct verdict access_common(struct emul_ctx *ctx, const struct sc_reques
 		return verdict_deny(EINVAL);
 	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return verdict_deny(EINVAL);
-	r = resolve_at(ctx, req, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : FS_FOLLOW, &loc);
+	if (flags & AT_EMPTY_PATH) {
+		char path[PATH_MAX], p[64];
+		if (get_path(req, addr, path) == 0 && !path[0]) {
+			/* the fd's own file, as the kernel reaches it */
+			if (dirfd == AT_FDCWD)
+				snprintf(p, sizeof(p), ".");
+			else
+				guest_fd_path(p, sizeof(p), req->tid, dirfd);
+			if (dirfd == AT_FDCWD)
+				return access_common(ctx, req, AT_FDCWD, 0, mode, flags & ~AT_EMPTY_PATH);
+			r = faccessat(AT_FDCWD, p, mode, flags & AT_EACCESS) < 0 ? -errno : 0;
+			return ret_errno(r == -ENOENT ? -EBADF : r);
+		}
+	}
+	r = addr ? resolve_at(ctx, req, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : FS_FOLLOW, &loc)
+		 : fs_resolve(FS(ctx), req->tid, AT_FDCWD, ".", FS_FOLLOW, &loc);
 	if (r < 0)
 		return verdict_deny(-r);
 	if (!fs_loc_exists(&loc)) {
@@ -613,7 +628,7 @@ static struct verdict h_readlinkat(struct emul_ctx *ctx, const struct sc_request
 
 /* Resolves a name to be made: it must not exist. *cdir: where to make it. */
 static int prepare_new(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
-		       uint64_t addr, struct fs_loc *loc, int *cdir)
+		       uint64_t addr, bool want_dir, struct fs_loc *loc, int *cdir)
 {
 	int r = resolve_at(ctx, req, dirfd, addr, 0, loc);
 
@@ -621,6 +636,8 @@ static int prepare_new(struct emul_ctx *ctx, const struct sc_request *req, int d
 		return r;
 	if (fs_loc_exists(loc) || !loc->name[0])
 		r = -EEXIST;
+	else if (loc->trailing && !want_dir)
+		r = -ENOENT; /* "name/" can only be made as a directory */
 	else if (strcmp(loc->name, ".") == 0 || strcmp(loc->name, "..") == 0)
 		r = -EEXIST;
 	else
@@ -660,7 +677,7 @@ static struct verdict mkdir_common(struct emul_ctx *ctx, const struct sc_request
 				   uint64_t addr, mode_t mode)
 {
 	struct fs_loc loc;
-	int cdir, r = prepare_new(ctx, req, dirfd, addr, &loc, &cdir);
+	int cdir, r = prepare_new(ctx, req, dirfd, addr, true, &loc, &cdir);
 
 	if (r < 0)
 		return verdict_deny(-r);
@@ -689,10 +706,12 @@ static struct verdict mknod_common(struct emul_ctx *ctx, const struct sc_request
 	struct fs_loc loc;
 	int cdir, r;
 
+	if (type == S_IFDIR)
+		return verdict_deny(EPERM); /* as the kernel: mkdir's job */
 	if (type != 0 && type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
 	    type != S_IFSOCK)
 		return verdict_deny(EINVAL);
-	r = prepare_new(ctx, req, dirfd, addr, &loc, &cdir);
+	r = prepare_new(ctx, req, dirfd, addr, false, &loc, &cdir);
 	if (r < 0)
 		return verdict_deny(-r);
 	mode = (mode & ~S_IFMT & ~fs_umask(req->tid) & 07777) | (type ? type : S_IFREG);
@@ -739,7 +758,7 @@ static struct verdict symlink_common(struct emul_ctx *ctx, const struct sc_reque
 		return verdict_deny(-r);
 	if (!target[0])
 		return verdict_deny(ENOENT);
-	r = prepare_new(ctx, req, dirfd, addr, &loc, &cdir);
+	r = prepare_new(ctx, req, dirfd, addr, false, &loc, &cdir);
 	if (r < 0)
 		return verdict_deny(-r);
 	r = symlinkat(target, cdir, loc.name) < 0 ? -errno : 0;
@@ -767,7 +786,7 @@ static struct verdict unlink_common(struct emul_ctx *ctx, const struct sc_reques
 
 	if (flags & ~AT_REMOVEDIR)
 		return verdict_deny(EINVAL);
-	r = resolve_at(ctx, req, dirfd, addr, 0, &loc);
+	r = resolve_at(ctx, req, dirfd, addr, FS_LAST_AS_IS, &loc);
 	if (r < 0)
 		return verdict_deny(-r);
 	if (!fs_loc_exists(&loc)) {
@@ -828,7 +847,17 @@ static struct verdict link_common(struct emul_ctx *ctx, const struct sc_request 
 
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return verdict_deny(EINVAL);
-	r = resolve_at(ctx, req, odirfd, oaddr, (flags & AT_SYMLINK_FOLLOW) ? FS_FOLLOW : 0, &from);
+	char opath[PATH_MAX];
+	r = get_path(req, oaddr, opath);
+	if (r == 0 && !opath[0] && (flags & AT_EMPTY_PATH)) {
+		/* the fd's own file, by its guest path */
+		r = fs_fd_vpath(FS(ctx), req->tid, odirfd, opath, sizeof(opath));
+		if (r == 0)
+			r = fs_resolve(FS(ctx), req->tid, AT_FDCWD, opath, 0, &from);
+	} else if (r == 0) {
+		r = fs_resolve(FS(ctx), req->tid, odirfd, opath,
+			       (flags & AT_SYMLINK_FOLLOW) ? FS_FOLLOW : 0, &from);
+	}
 	if (r < 0)
 		return verdict_deny(-r);
 	if (!fs_loc_exists(&from)) {
@@ -839,7 +868,7 @@ static struct verdict link_common(struct emul_ctx *ctx, const struct sc_request 
 		fs_loc_free(&from);
 		return verdict_deny(EPERM);
 	}
-	r = prepare_new(ctx, req, ndirfd, naddr, &to, &cdir);
+	r = prepare_new(ctx, req, ndirfd, naddr, false, &to, &cdir);
 	if (r < 0) {
 		fs_loc_free(&from);
 		return verdict_deny(-r);
@@ -904,10 +933,10 @@ static struct verdict rename_common(struct emul_ctx *ctx, const struct sc_reques
 		return verdict_deny(EINVAL);
 	if (flags & RENAME_WHITEOUT)
 		return verdict_deny(EPERM);
-	r = resolve_at(ctx, req, odirfd, oaddr, 0, &from);
+	r = resolve_at(ctx, req, odirfd, oaddr, FS_LAST_AS_IS, &from);
 	if (r < 0)
 		return verdict_deny(-r);
-	r = resolve_at(ctx, req, ndirfd, naddr, 0, &to);
+	r = resolve_at(ctx, req, ndirfd, naddr, FS_LAST_AS_IS, &to);
 	if (r < 0) {
 		fs_loc_free(&from);
 		return verdict_deny(-r);
@@ -973,7 +1002,7 @@ static struct verdict rename_common(struct emul_ctx *ctx, const struct sc_reques
 		r = -EXDEV;
 		goto out;
 	}
-	if (dir && fs_loc_exists(&to) && S_ISDIR(to.e.st.st_mode)) {
+	if (dir && fs_loc_exists(&to) && S_ISDIR(to.e.st.st_mode) && !(flags & RENAME_EXCHANGE)) {
 		/* replacing a directory: it must be empty in the merged view */
 		r = cow_rmdir(&fs->stack, to.rel);
 		if (r < 0)
@@ -1085,6 +1114,8 @@ static struct verdict h_getcwd(struct emul_ctx *ctx, const struct sc_request *re
 	snprintf(cwd, sizeof(cwd), "%s", p->cwd);
 	snprintf(root, sizeof(root), "%s", p->root);
 	pthread_mutex_unlock(&fs->lock);
+	if (!fs_vpath_is_dir(fs, cwd))
+		return verdict_deny(ENOENT); /* removed since */
 	n = strlen(root);
 	if (strcmp(root, "/") == 0)
 		snprintf(out, sizeof(out), "%s", cwd);

@@ -85,7 +85,7 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 	int gfd = (int)(int32_t)req->args[0];
 	uint64_t buf = req->args[1];
 	size_t count = (size_t)(uint32_t)req->args[2];
-	char vpath[PATH_MAX + 2], link[64];
+	char vpath[PATH_MAX + 3], link[64];
 	struct fs_loc loc;
 	struct dlist l = { 0 };
 	struct stat st;
@@ -96,7 +96,7 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 		return verdict_pass(); /* not a directory: the kernel says what */
 	if (fs_fd_vpath(fs, req->tid, gfd, vpath, PATH_MAX) < 0)
 		return verdict_pass(); /* not in the guest's tree (e.g. a bind): as it is */
-	strcat(vpath, "/");
+	strcat(vpath, "/."); /* the directory itself, with its own layers */
 	if (fs_resolve(fs, req->tid, AT_FDCWD, vpath, 0, &loc) < 0)
 		return verdict_pass();
 	if (!needs_merge(fs, &loc)) {

@@ -71,6 +71,7 @@ struct fs_loc {
 	struct cow_entry e;    /* where == COW_ABSENT (or COW_WHITEOUT): it does not exist */
 	char vpath[PATH_MAX];  /* its canonical guest path */
 	char rel[PATH_MAX];    /* its path in the mount (relative; "" for the mount's root) */
+	bool trailing;         /* the path ended in a slash: a directory is meant */
 };
 
 enum {
@@ -81,6 +82,8 @@ enum {
 	FS_BENEATH = 1 << 4,   /* RESOLVE_BENEATH: never above the dirfd */
 	FS_IN_ROOT = 1 << 5,   /* RESOLVE_IN_ROOT: the dirfd is the root */
 	FS_NO_XDEV = 1 << 6,   /* RESOLVE_NO_XDEV: never cross a mount */
+	FS_LAST_AS_IS = 1 << 7, /* the last component is never followed, even
+				 * with a trailing slash (unlink, rmdir, rename) */
 };
 
 int fs_emul_init(struct fs_emul *fs, const struct fs_wants *w, const char *cwd, bool fake_root,

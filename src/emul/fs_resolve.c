@@ -474,7 +474,8 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 			}
 			goto found;
 		}
-		if (S_ISLNK(e.st.st_mode) && (!last || trailing || (flags & FS_FOLLOW))) {
+		if (S_ISLNK(e.st.st_mode) && (!last || ((trailing || (flags & FS_FOLLOW)) &&
+							 !(flags & FS_LAST_AS_IS)))) {
 			char target[PATH_MAX];
 			ssize_t n;
 			int pm = 1;
@@ -553,11 +554,10 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 		if (last && !trailing)
 			goto found;
 		if (last && trailing) {
-			/* a directory named with a trailing slash: it is the result */
-			cursor_free(&c);
-			c.w = nw;
-			snprintf(c.vpath, sizeof(c.vpath), "%s", nv);
-			goto found_dir;
+			/* a directory named with a trailing slash: it is the result,
+			 * in its parent as any last component */
+			cow_walk_free(&nw);
+			goto found;
 		}
 		cow_walk_free(&c.w);
 		c.w = nw;
@@ -566,19 +566,10 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 
 found:
 		loc->m = c.m;
+		loc->trailing = trailing;
 		memcpy(loc->name, name, strlen(name) + 1);
 		snprintf(loc->vpath, sizeof(loc->vpath), "%s", nv);
 		loc->e = e;
-		loc->dir = c.w;
-		c.w.n = 0;
-		r = 0;
-		goto done;
-found_dir:
-		loc->m = c.m;
-		snprintf(loc->vpath, sizeof(loc->vpath), "%s", c.vpath);
-		loc->name[0] = '\0';
-		loc->e = e;
-		loc->e.pos = 0;
 		loc->dir = c.w;
 		c.w.n = 0;
 		r = 0;

@@ -252,7 +252,8 @@ static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct 
 		vk->backend[SUBSYS_FS] = BACKEND_CONTAINER;
 		if (userns)
 			vk->container_userns = true;
-		snprintf(why, wsz, "%smount namespace with overlayfs and pivot_root%s",
+		snprintf(why, wsz, "%smount namespace with overlayfs and pivot_root, and a PID "
+				   "namespace for its /proc%s",
 			 w->containerize == CONTAINERIZE_REQUIRED ? "--containerize=required: " : "",
 			 userns ? ", inside a user namespace" : "");
 		return 0;

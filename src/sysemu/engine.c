@@ -108,9 +108,22 @@ enum resume_how engine_seccomp_stop(struct engine *e, struct task *t)
 }
 
 /* A PTRACE_SYSEMU entry: the kernel will skip the call. */
+/* In sysemu mode with a notification filter: calls it serves are passed at
+ * the sysemu stop, and answered once they reach the filter. */
+static bool served_by_notify(const struct engine *e, const struct sc_request *req)
+{
+	const struct emul_handler *h;
+
+	if (!e->notify)
+		return false;
+	h = emul_table_get(e->table, req->abi, req->nr);
+	return h && !h->needs_ptrace;
+}
+
 static enum resume_how sysemu_entry(struct engine *e, struct task *t, const struct sc_request *req)
 {
-	struct verdict v = emul_dispatch(e->table, &e->ctx, req);
+	struct verdict v = served_by_notify(e, req) ? verdict_pass()
+						    : emul_dispatch(e->table, &e->ctx, req);
 	umld_regs regs;
 
 	switch (v.kind) {
@@ -222,6 +235,8 @@ enum resume_how engine_syscall_stop(struct engine *e, struct task *t)
 	 * dispatch it as an executing stop. The interrupted call is retried
 	 * after the handler returns and stops again then. */
 	req.path = SC_PATH_TRACE;
+	if (served_by_notify(e, &req))
+		return RESUME_SYSEMU;
 	v = emul_dispatch(e->table, &e->ctx, &req);
 	if (v.kind == VERDICT_KILL)
 		return kill_caller(&req);

@@ -54,9 +54,9 @@ static int add_i386_rule(scmp_filter_ctx ctx, uint32_t action, int nr32)
 	return r;
 }
 
-static int ctx_for_arch(scmp_filter_ctx *out, uint32_t arch)
+static int ctx_for_arch(scmp_filter_ctx *out, uint32_t arch, bool notify_only)
 {
-	scmp_filter_ctx c = seccomp_init(SCMP_ACT_TRACE(0));
+	scmp_filter_ctx c = seccomp_init(notify_only ? SCMP_ACT_ALLOW : SCMP_ACT_TRACE(0));
 	int r;
 
 	if (!c)
@@ -88,10 +88,12 @@ static int ctx_for_arch(scmp_filter_ctx *out, uint32_t arch)
 /* The action for a call: ALLOW when unclaimed, NOTIFY when its handler can be
  * served from a notification, else none (the default, TRACE). */
 static bool call_action(const struct emul_table *t, enum umld_abi abi, int nr, bool use_notify,
-			uint32_t *action)
+			bool notify_only, uint32_t *action)
 {
 	const struct emul_handler *h = emul_table_get(t, abi, nr);
 
+	if (notify_only && !(h && !h->needs_ptrace))
+		return false; /* the default: ALLOW */
 	if (!h)
 		*action = SCMP_ACT_ALLOW;
 	else if (use_notify && !h->needs_ptrace)
@@ -101,8 +103,8 @@ static bool call_action(const struct emul_table *t, enum umld_abi abi, int nr, b
 	return true;
 }
 
-int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog *out,
-		 struct umld_err *err)
+static int build(const struct emul_table *t, bool use_notify, bool notify_only,
+		 struct filter_prog *out, struct umld_err *err)
 {
 	cleanup_ctx scmp_filter_ctx c64 = NULL;
 	cleanup_ctx scmp_filter_ctx c32 = NULL;
@@ -110,9 +112,9 @@ int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog
 	off_t size;
 	int r;
 
-	r = ctx_for_arch(&c64, SCMP_ARCH_NATIVE);
+	r = ctx_for_arch(&c64, SCMP_ARCH_NATIVE, notify_only);
 	if (r == 0)
-		r = ctx_for_arch(&c32, SCMP_ARCH_X86);
+		r = ctx_for_arch(&c32, SCMP_ARCH_X86, notify_only);
 	if (r < 0)
 		return umld_err_set(err, r, "seccomp filter: cannot set up libseccomp: %s",
 				    strerror(-r));
@@ -123,7 +125,7 @@ int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog
 		int n64 = s->nr[ABI_X86_64], n32 = s->nr[ABI_I386];
 		uint32_t action;
 
-		if (n64 >= 0 && call_action(t, ABI_X86_64, n64, use_notify, &action)) {
+		if (n64 >= 0 && call_action(t, ABI_X86_64, n64, use_notify, notify_only, &action)) {
 			r = seccomp_rule_add(c64, action, n64, 0);
 			if (r < 0)
 				return umld_err_set(err, r, "seccomp filter: %s: %s", s->name,
@@ -132,7 +134,7 @@ int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog
 		}
 		/* an i386 call libseccomp cannot name stays RET_TRACE: it is
 		 * still seen and dispatched, only slower */
-		if (n32 >= 0 && call_action(t, ABI_I386, n32, use_notify, &action) &&
+		if (n32 >= 0 && call_action(t, ABI_I386, n32, use_notify, notify_only, &action) &&
 		    add_i386_rule(c32, action, n32) == 0)
 			out->listener |= action == SCMP_ACT_NOTIFY;
 	}
@@ -208,4 +210,16 @@ int filter_install(const struct filter_prog *p)
 		return -errno;
 	r = install(&prog, flags, optional);
 	return r < 0 ? -errno : (int)r;
+}
+
+int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog *out,
+		 struct umld_err *err)
+{
+	return build(t, use_notify, false, out, err);
+}
+
+int filter_build_notify_only(const struct emul_table *t, struct filter_prog *out,
+			     struct umld_err *err)
+{
+	return build(t, true, true, out, err);
 }

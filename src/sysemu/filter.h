@@ -18,6 +18,11 @@ struct filter_prog {
 
 /* use_notify: claimed calls whose handler does not need ptrace become
  * SECCOMP_RET_USER_NOTIF; otherwise every claimed call is RET_TRACE. */
+/* For PTRACE_SYSEMU mode: every call stops anyway, and those whose handler
+ * can be served from a notification are passed at that stop, to be
+ * re-executed into this filter's NOTIFY; everything else is allowed. */
+int filter_build_notify_only(const struct emul_table *t, struct filter_prog *out,
+			     struct umld_err *err);
 int filter_build(const struct emul_table *t, bool use_notify, struct filter_prog *out,
 		 struct umld_err *err);
 void filter_free(struct filter_prog *p);

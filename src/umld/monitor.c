@@ -45,7 +45,9 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 	if (m->vk.backend[SUBSYS_PID] == BACKEND_CONTAINER)
 		ns->clone_flags |= CLONE_NEWPID | CLONE_NEWNS;
 	if (m->vk.backend[SUBSYS_FS] == BACKEND_CONTAINER) {
-		ns->clone_flags |= CLONE_NEWNS;
+		/* with a PID namespace too: the host's /proc would show every
+		 * host process, whose /proc/PID/root leads out of the root */
+		ns->clone_flags |= CLONE_NEWNS | CLONE_NEWPID;
 		ns->fs = &m->o.vk.fs;
 	}
 	ns->userns = (ns->clone_flags || m->vk.map_root) && m->vk.container_userns;
@@ -126,6 +128,19 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 						   "notification (Linux 5.14, --intercept=seccomp "
 						   "--notify=auto)");
 		r = filter_build(&m->table, m->engine.notify, &m->filter, err);
+		if (r < 0)
+			return r;
+		m->so.filter = &m->filter;
+	} else if (o->mode == INTERCEPT_SYSEMU && m->vk.fs) {
+		/* the emulated filesystem injects fds: its calls go through a
+		 * notification filter even here */
+		struct notify_support sup;
+		notify_probe(&sup);
+		if (!o->notify || !sup.user_notif || !sup.addfd_send)
+			return umld_err_usage(err, "fs: the emulated filesystem needs seccomp user "
+						   "notification with fd injection (Linux 5.14)");
+		m->engine.notify = true;
+		r = filter_build_notify_only(&m->table, &m->filter, err);
 		if (r < 0)
 			return r;
 		m->so.filter = &m->filter;
