@@ -192,7 +192,7 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	/* seccomp cannot inject an O_PATH file (its fget() refuses them): such
 	 * an open is made as a read-only one, which never blocks nor changes
-	 * what it opens (see opath_flags) */
+	 * what it opens (see opath_flags); a symlink's is EOPNOTSUPP */
 	r = resolve_at(ctx, req, dirfd, addr, rf, &loc);
 	if (r < 0)
 		return verdict_deny(-r);
@@ -226,8 +226,11 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 			r = -EEXIST;
 			goto done;
 		}
-		if (t == S_IFLNK && !opath) {
-			r = -ELOOP;
+		if (t == S_IFLNK) {
+			/* an O_PATH fd of a symlink cannot be injected: EOPNOTSUPP,
+			 * which is what glibc's fchmodat(AT_SYMLINK_NOFOLLOW), its
+			 * main user, answers for a symlink anyway */
+			r = opath ? -EOPNOTSUPP : -ELOOP;
 			goto done;
 		}
 		if ((flags & O_DIRECTORY) && t != S_IFDIR && !(t == S_IFLNK && opath)) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -218,6 +219,28 @@ static int choose_ident(struct vkernel *vk, const struct vk_wants *w, const stru
 	return 0;
 }
 
+/* In a user namespace only the caller's ids are mapped: overlayfs cannot
+ * copy up a file of another owner (EOVERFLOW), so a base layer that is not
+ * the caller's cannot have a cow layer mounted over it. */
+static bool base_mappable(const struct vk_wants *w, bool userns, char *why, size_t size)
+{
+	struct stat st;
+
+	if (!userns || !w->fs.cow)
+		return true;
+	for (size_t i = 0; i < (w->fs.nroots ? w->fs.nroots : 1); i++) {
+		const char *dir = w->fs.nroots ? w->fs.roots[i] : "/";
+
+		if (stat(dir, &st) == 0 && st.st_uid != getuid()) {
+			snprintf(why, size, "the base layer %s belongs to uid %u, which a user "
+					    "namespace cannot map: overlayfs could not copy its files up",
+				 dir, (unsigned)st.st_uid);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Files: a mount namespace with overlayfs where the host allows it (probed
  * with these very layers), else the emulated resolution of every path. */
 static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
@@ -243,7 +266,7 @@ static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct 
 		return 0;
 	}
 	reason[0] = '\0';
-	bool can = (h->privileged || h->userns) &&
+	bool can = (h->privileged || h->userns) && base_mappable(w, userns, reason, sizeof(reason)) &&
 		   fs_mount_probe(&w->fs, userns, reason, sizeof(reason)) == 0;
 	if (!h->privileged && !h->userns)
 		snprintf(reason, sizeof(reason), "not privileged, and no user namespace (%s)",
