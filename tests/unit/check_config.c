@@ -609,7 +609,7 @@ START_TEST(test_examples)
 	ck_assert_str_eq(c.name, "shell");
 	ASSERT_STRV(c.command, "/bin/bash");
 	ASSERT_STRV(c.roots, "/"); /* the host's root */
-	ck_assert_ptr_null(c.cow); /* the example keeps no changes */
+	ck_assert_str_eq(c.cow, "/var/lib/umld/shell/cow"); /* its changes, never the host's */
 	ck_assert_str_eq(c.hostname, "umld-shell");
 	ck_assert(c.virtual_pids);
 	ck_assert(c.fake_root);
