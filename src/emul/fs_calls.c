@@ -47,11 +47,6 @@
 /* /proc/self/fd/N/NAME with NAME up to NAME_MAX bytes */
 #define AT_PATH_MAX (32 + NAME_MAX + 1)
 
-static struct fs_emul *FS(struct emul_ctx *ctx)
-{
-	return ((struct vkernel *)ctx->state)->fs;
-}
-
 static int arg_fd(const struct sc_request *req, int i)
 {
 	return (int)(int32_t)req->args[i];
@@ -131,7 +126,7 @@ static int resolve_at(struct emul_ctx *ctx, const struct sc_request *req, int di
 
 	if (r < 0)
 		return r;
-	return fs_resolve(FS(ctx), req->tid, dirfd, path, flags, loc);
+	return fs_resolve(fs_of(ctx), req->tid, dirfd, path, flags, loc);
 }
 
 /* ---- open ---- */
@@ -178,7 +173,7 @@ static int opath_flags(uint64_t flags, mode_t type)
 static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 			      uint64_t addr, uint64_t flags, mode_t mode, uint64_t resolve)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	unsigned rf = resolve_flags(resolve);
 	int acc = (int)(flags & O_ACCMODE), fd, r, cdir;
@@ -254,13 +249,9 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 			r = fs_loc_open(&loc, opath_flags(flags, t), 0);
 		else if (!loc.name[0])
 			r = fs_loc_open(&loc, (int)(flags & ~(O_CREAT | O_EXCL)), 0);
-		else if (t == S_IFIFO && !opath && !(flags & O_NONBLOCK) && acc == O_RDONLY) {
+		else if (t == S_IFIFO && !(flags & O_NONBLOCK)) {
 			/* a FIFO must not block the monitor: open it without
 			 * waiting, then let the guest's reads block as they should */
-			r = fs_loc_open(&loc, (int)((flags & ~(O_CREAT | O_EXCL)) | O_NONBLOCK), 0);
-			if (r >= 0)
-				fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK);
-		} else if (t == S_IFIFO && !opath && !(flags & O_NONBLOCK)) {
 			r = fs_loc_open(&loc, (int)((flags & ~(O_CREAT | O_EXCL)) | O_NONBLOCK), 0);
 			if (r >= 0)
 				fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK);
@@ -390,7 +381,7 @@ static int stat_guest_fd(struct fs_emul *fs, pid_t tid, int fd, struct stat *st)
 static struct verdict stat_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				  uint64_t addr, int flags, uint64_t buf)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	char path[PATH_MAX];
 	struct stat st;
 	struct fs_loc loc;
@@ -437,9 +428,7 @@ static struct verdict h_fstat(struct emul_ctx *ctx, const struct sc_request *req
 	struct stat st;
 	int r;
 
-	if (!FS(ctx)->fake_root)
-		return verdict_pass();
-	r = stat_guest_fd(FS(ctx), req->tid, arg_fd(req, 0), &st);
+	r = stat_guest_fd(fs_of(ctx), req->tid, arg_fd(req, 0), &st);
 	if (r < 0)
 		return verdict_deny(-r);
 	r = req_write(req, req->args[1], &st, sizeof(st));
@@ -448,7 +437,7 @@ static struct verdict h_fstat(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	int dirfd = arg_fd(req, 0), flags = (int)req->args[2];
 	unsigned mask = (unsigned)req->args[3];
 	char path[PATH_MAX], p[AT_PATH_MAX];
@@ -516,19 +505,16 @@ static struct verdict access_common(struct emul_ctx *ctx, const struct sc_reques
 	if (flags & AT_EMPTY_PATH) {
 		char path[PATH_MAX], p[64];
 		if (get_path(req, addr, path) == 0 && !path[0]) {
-			/* the fd's own file, as the kernel reaches it */
-			if (dirfd == AT_FDCWD)
-				snprintf(p, sizeof(p), ".");
-			else
-				guest_fd_path(p, sizeof(p), req->tid, dirfd);
+			/* the fd's own file (the working directory's: addr 0 below) */
 			if (dirfd == AT_FDCWD)
 				return access_common(ctx, req, AT_FDCWD, 0, mode, flags & ~AT_EMPTY_PATH);
+			guest_fd_path(p, sizeof(p), req->tid, dirfd);
 			r = faccessat(AT_FDCWD, p, mode, flags & AT_EACCESS) < 0 ? -errno : 0;
 			return ret_errno(r == -ENOENT ? -EBADF : r);
 		}
 	}
 	r = addr ? resolve_at(ctx, req, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : FS_FOLLOW, &loc)
-		 : fs_resolve(FS(ctx), req->tid, AT_FDCWD, ".", FS_FOLLOW, &loc);
+		 : fs_resolve(fs_of(ctx), req->tid, AT_FDCWD, ".", FS_FOLLOW, &loc);
 	if (r < 0)
 		return verdict_deny(-r);
 	if (!fs_loc_exists(&loc)) {
@@ -538,7 +524,7 @@ static struct verdict access_common(struct emul_ctx *ctx, const struct sc_reques
 	} else {
 		bool special = S_ISCHR(loc.e.st.st_mode) || S_ISBLK(loc.e.st.st_mode) ||
 			       S_ISFIFO(loc.e.st.st_mode) || S_ISSOCK(loc.e.st.st_mode);
-		if ((mode & W_OK) && !special && fs_loc_readonly(FS(ctx), &loc))
+		if ((mode & W_OK) && !special && fs_loc_readonly(fs_of(ctx), &loc))
 			r = -EROFS;
 		else if (!loc.name[0])
 			r = faccessat(loc.dir.fd[0], ".", mode, flags & AT_EACCESS) < 0 ? -errno : 0;
@@ -546,10 +532,10 @@ static struct verdict access_common(struct emul_ctx *ctx, const struct sc_reques
 			r = faccessat(fs_loc_dirfd(&loc), loc.name, mode,
 				      AT_SYMLINK_NOFOLLOW | (flags & AT_EACCESS)) < 0 ? -errno : 0;
 		/* a base layer on a read-only filesystem is writable through the cow layer */
-		if (r == -EROFS && !fs_loc_readonly(FS(ctx), &loc))
+		if (r == -EROFS && !fs_loc_readonly(fs_of(ctx), &loc))
 			r = faccessat(fs_loc_dirfd(&loc), loc.name[0] ? loc.name : ".",
 				      mode & ~W_OK, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-		if (r == -EACCES && FS(ctx)->fake_root && !(mode & X_OK))
+		if (r == -EACCES && fs_of(ctx)->fake_root && !(mode & X_OK))
 			r = 0; /* the virtual root reads and writes what it likes */
 	}
 	fs_loc_free(&loc);
@@ -577,7 +563,7 @@ static struct verdict h_faccessat2(struct emul_ctx *ctx, const struct sc_request
 static struct verdict readlink_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				      uint64_t addr, uint64_t buf, int64_t size)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	char target[PATH_MAX];
 	struct fs_loc loc;
 	ssize_t n = 0;
@@ -644,7 +630,7 @@ static int prepare_new(struct emul_ctx *ctx, const struct sc_request *req, int d
 	else if (strcmp(loc->name, ".") == 0 || strcmp(loc->name, "..") == 0)
 		r = -EEXIST;
 	else
-		r = fs_loc_change_dir(FS(ctx), loc, cdir);
+		r = fs_loc_change_dir(fs_of(ctx), loc, cdir);
 	if (r == 0)
 		r = clear_whiteout(loc, *cdir);
 	if (r < 0)
@@ -686,7 +672,7 @@ static struct verdict mkdir_common(struct emul_ctx *ctx, const struct sc_request
 		return verdict_deny(-r);
 	r = mkdirat(cdir, loc.name, mode & ~fs_umask(req->tid) & 07777) < 0 ? -errno : 0;
 	if (r == 0)
-		opaque_if_below(FS(ctx), &loc, cdir);
+		opaque_if_below(fs_of(ctx), &loc, cdir);
 	fs_loc_free(&loc);
 	return ret_errno(r);
 }
@@ -704,7 +690,7 @@ static struct verdict h_mkdirat(struct emul_ctx *ctx, const struct sc_request *r
 static struct verdict mknod_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				   uint64_t addr, mode_t mode, dev_t dev)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	mode_t type = mode & S_IFMT;
 	struct fs_loc loc;
 	int cdir, r;
@@ -782,7 +768,7 @@ static struct verdict h_symlinkat(struct emul_ctx *ctx, const struct sc_request 
 static struct verdict unlink_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				    uint64_t addr, int flags)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	bool rmdir_ = flags & AT_REMOVEDIR;
 	struct fs_loc loc;
 	int r;
@@ -844,7 +830,7 @@ static struct verdict h_unlinkat(struct emul_ctx *ctx, const struct sc_request *
 static struct verdict link_common(struct emul_ctx *ctx, const struct sc_request *req, int odirfd,
 				  uint64_t oaddr, int ndirfd, uint64_t naddr, int flags)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc from, to;
 	int cdir, r;
 
@@ -854,11 +840,11 @@ static struct verdict link_common(struct emul_ctx *ctx, const struct sc_request 
 	r = get_path(req, oaddr, opath);
 	if (r == 0 && !opath[0] && (flags & AT_EMPTY_PATH)) {
 		/* the fd's own file, by its guest path */
-		r = fs_fd_vpath(FS(ctx), req->tid, odirfd, opath, sizeof(opath));
+		r = fs_fd_vpath(fs_of(ctx), req->tid, odirfd, opath, sizeof(opath));
 		if (r == 0)
-			r = fs_resolve(FS(ctx), req->tid, AT_FDCWD, opath, 0, &from);
+			r = fs_resolve(fs_of(ctx), req->tid, AT_FDCWD, opath, 0, &from);
 	} else if (r == 0) {
-		r = fs_resolve(FS(ctx), req->tid, odirfd, opath,
+		r = fs_resolve(fs_of(ctx), req->tid, odirfd, opath,
 			       (flags & AT_SYMLINK_FOLLOW) ? FS_FOLLOW : 0, &from);
 	}
 	if (r < 0)
@@ -925,7 +911,7 @@ static struct verdict rename_common(struct emul_ctx *ctx, const struct sc_reques
 				    int odirfd, uint64_t oaddr, int ndirfd, uint64_t naddr,
 				    unsigned flags)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc from, to;
 	int r, odir, ndir;
 	bool old_below, dir;
@@ -1080,7 +1066,7 @@ static struct verdict h_chdir(struct emul_ctx *ctx, const struct sc_request *req
 		return verdict_deny(-r);
 	r = check_dir_search(&loc);
 	if (r == 0)
-		fs_set_cwd(FS(ctx), req->tid, loc.vpath);
+		fs_set_cwd(fs_of(ctx), req->tid, loc.vpath);
 	fs_loc_free(&loc);
 	return ret_errno(r);
 }
@@ -1096,16 +1082,16 @@ static struct verdict h_fchdir(struct emul_ctx *ctx, const struct sc_request *re
 		return verdict_deny(EBADF);
 	if (!S_ISDIR(st.st_mode))
 		return verdict_deny(ENOTDIR);
-	r = fs_fd_vpath(FS(ctx), req->tid, fd, vpath, sizeof(vpath));
+	r = fs_fd_vpath(fs_of(ctx), req->tid, fd, vpath, sizeof(vpath));
 	if (r < 0)
 		return verdict_deny(r == -EBADF ? EBADF : ENOENT);
-	fs_set_cwd(FS(ctx), req->tid, vpath);
+	fs_set_cwd(fs_of(ctx), req->tid, vpath);
 	return verdict_return(0);
 }
 
 static struct verdict h_getcwd(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_proc *p = fs_proc_of(fs, req->tid);
 	char out[PATH_MAX + 16], cwd[PATH_MAX], root[PATH_MAX];
 	size_t n, size = (size_t)req->args[1];
@@ -1119,11 +1105,9 @@ static struct verdict h_getcwd(struct emul_ctx *ctx, const struct sc_request *re
 	pthread_mutex_unlock(&fs->lock);
 	if (!fs_vpath_is_dir(fs, cwd))
 		return verdict_deny(ENOENT); /* removed since */
-	n = strlen(root);
-	if (strcmp(root, "/") == 0)
-		snprintf(out, sizeof(out), "%s", cwd);
-	else if (strncmp(cwd, root, n) == 0 && (cwd[n] == '/' || cwd[n] == '\0'))
-		snprintf(out, sizeof(out), "%s", cwd[n] ? cwd + n : "/");
+	ssize_t k = path_prefix_len(cwd, root);
+	if (k >= 0)
+		snprintf(out, sizeof(out), "%s", cwd[k] ? cwd + k : "/");
 	else
 		snprintf(out, sizeof(out), "(unreachable)%s", cwd);
 	n = strlen(out) + 1;
@@ -1137,24 +1121,13 @@ static struct verdict h_getcwd(struct emul_ctx *ctx, const struct sc_request *re
  * root, or a real euid 0). */
 static bool may_chroot(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
-
-	if (FS(ctx)->fake_root)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)req->tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	char *u = strstr(buf, "\nUid:");
+	char v[64];
 	unsigned ruid, euid;
-	return u && sscanf(u + 5, "%u %u", &ruid, &euid) == 2 && euid == 0;
+
+	if (fs_of(ctx)->fake_root)
+		return true;
+	return fs_status_field(req->tid, "Uid:", v, sizeof(v)) &&
+	       sscanf(v, "%u %u", &ruid, &euid) == 2 && euid == 0;
 }
 
 static struct verdict h_chroot(struct emul_ctx *ctx, const struct sc_request *req)
@@ -1169,7 +1142,7 @@ static struct verdict h_chroot(struct emul_ctx *ctx, const struct sc_request *re
 	if (r == 0 && !may_chroot(ctx, req))
 		r = -EPERM;
 	if (r == 0)
-		fs_set_root(FS(ctx), req->tid, loc.vpath);
+		fs_set_root(fs_of(ctx), req->tid, loc.vpath);
 	fs_loc_free(&loc);
 	return ret_errno(r);
 }
@@ -1209,25 +1182,7 @@ static int fd_change_target(struct fs_emul *fs, const struct sc_request *req, in
 	host[n] = '\0';
 	/* only files of the base layers need care: everything else (the
 	 * upper layer, binds, pipes) is changed through the fd itself */
-	bool in_lower = false;
-	for (size_t i = 0; i < fs->stack.nlower; i++) {
-		size_t len = strlen(fs->lower_path[i]);
-		if (strcmp(fs->lower_path[i], "/") == 0)
-			len = 0;
-		if (strncmp(host, fs->lower_path[i], len) == 0 && (host[len] == '/' || !host[len]))
-			in_lower = true;
-	}
-	if (fs->upper_path[0]) {
-		size_t len = strlen(fs->upper_path);
-		if (strncmp(host, fs->upper_path, len) == 0 && (host[len] == '/' || !host[len]))
-			in_lower = false;
-	}
-	for (size_t i = 1; i < fs->nmnt; i++) {
-		size_t len = strlen(fs->mnt[i].host);
-		if (strncmp(host, fs->mnt[i].host, len) == 0 && (host[len] == '/' || !host[len]))
-			in_lower = false;
-	}
-	if (!in_lower || !fs_host_to_guest(fs, host, vpath, sizeof(vpath)))
+	if (host[0] != '/' || fs_host_to_guest(fs, host, vpath, sizeof(vpath)) != FS_HOST_LOWER)
 		return 1;
 	r = fs_resolve(fs, req->tid, AT_FDCWD, vpath, 0, loc);
 	if (r < 0)
@@ -1255,7 +1210,7 @@ static int do_chmod(struct fs_emul *fs, const char *p, mode_t mode)
 static struct verdict chmod_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				   uint64_t addr, mode_t mode, int flags)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	char p[AT_PATH_MAX];
 	struct fs_loc loc;
 	int r;
@@ -1293,7 +1248,7 @@ static struct verdict h_fchmodat2(struct emul_ctx *ctx, const struct sc_request 
 
 static struct verdict h_fchmod(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	char p[AT_PATH_MAX];
 	int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
@@ -1342,7 +1297,7 @@ static int do_chown(struct fs_emul *fs, const char *p, uint32_t uid, uint32_t gi
 static struct verdict chown_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				   uint64_t addr, uint32_t uid, uint32_t gid, int flags)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	char p[AT_PATH_MAX];
 	struct fs_loc loc;
 	int r;
@@ -1377,7 +1332,7 @@ static struct verdict h_fchownat(struct emul_ctx *ctx, const struct sc_request *
 	int flags = (int)req->args[4];
 
 	if ((flags & AT_EMPTY_PATH) && get_path(req, req->args[1], path) == 0 && !path[0]) {
-		struct fs_emul *fs = FS(ctx);
+		struct fs_emul *fs = fs_of(ctx);
 		struct fs_loc loc;
 		char p[AT_PATH_MAX];
 		int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
@@ -1400,7 +1355,7 @@ static struct verdict h_fchownat(struct emul_ctx *ctx, const struct sc_request *
 
 static struct verdict h_fchown(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	char p[AT_PATH_MAX];
 	int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
@@ -1422,7 +1377,7 @@ static struct verdict h_fchown(struct emul_ctx *ctx, const struct sc_request *re
 static struct verdict utimes_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
 				    uint64_t addr, const struct timespec *ts, int flags)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	char p[AT_PATH_MAX];
 	int r;
@@ -1506,7 +1461,7 @@ static struct verdict h_utime(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_truncate(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	int64_t len = (int64_t)req->args[1];
 	struct fs_loc loc;
 	int r, fd;
@@ -1549,7 +1504,7 @@ enum xop { XGET, XSET, XLIST, XREMOVE };
 static struct verdict xattr_common(struct emul_ctx *ctx, const struct sc_request *req,
 				   enum xop op, bool follow)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	char name[256], p[AT_PATH_MAX];
 	struct fs_loc loc;
 	int r;
@@ -1684,7 +1639,7 @@ static struct verdict h_lremovexattr(struct emul_ctx *c, const struct sc_request
 /* fsetxattr/fremovexattr on a base layer's file change its upper copy. */
 static struct verdict h_fsetxattr(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	char p[AT_PATH_MAX], name[256];
 	int r;
@@ -1716,25 +1671,13 @@ static struct verdict h_statfs(struct emul_ctx *ctx, const struct sc_request *re
 	else {
 		at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
 		r = statfs(p, &sf) < 0 ? -errno : 0;
-		if (r == 0 && fs_loc_readonly(FS(ctx), &loc))
+		if (r == 0 && fs_loc_readonly(fs_of(ctx), &loc))
 			sf.f_flags |= ST_RDONLY;
 	}
 	fs_loc_free(&loc);
 	if (r == 0)
 		r = req_write(req, req->args[1], &sf, sizeof(sf));
 	return ret_errno(r);
-}
-
-static int guest_fd_copy(pid_t tid, int fd)
-{
-	int pfd = (int)syscall(SYS_pidfd_open, tid, 0), r;
-
-	if (pfd < 0)
-		return -errno;
-	r = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
-	r = r < 0 ? -errno : r;
-	close(pfd);
-	return r;
 }
 
 static struct verdict h_inotify_add_watch(struct emul_ctx *ctx, const struct sc_request *req)
@@ -1751,7 +1694,7 @@ static struct verdict h_inotify_add_watch(struct emul_ctx *ctx, const struct sc_
 		fs_loc_free(&loc);
 		return verdict_deny(ENOENT);
 	}
-	ifd = guest_fd_copy(req->tid, arg_fd(req, 0));
+	ifd = fs_guest_fd_copy(req->tid, arg_fd(req, 0));
 	if (ifd < 0) {
 		fs_loc_free(&loc);
 		return verdict_deny(EBADF);
@@ -1768,7 +1711,7 @@ static struct verdict h_inotify_add_watch(struct emul_ctx *ctx, const struct sc_
 
 static struct verdict sock_common(struct emul_ctx *ctx, const struct sc_request *req, bool is_bind)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	struct sockaddr_un sun;
 	socklen_t len = (socklen_t)req->args[2];
 	char path[sizeof(sun.sun_path) + 1];
@@ -1805,7 +1748,7 @@ static struct verdict sock_common(struct emul_ctx *ctx, const struct sc_request 
 		fs_loc_free(&loc);
 		return verdict_deny(-r);
 	}
-	sfd = guest_fd_copy(req->tid, arg_fd(req, 0));
+	sfd = fs_guest_fd_copy(req->tid, arg_fd(req, 0));
 	if (sfd < 0) {
 		fs_loc_free(&loc);
 		return verdict_deny(EBADF);
@@ -1837,13 +1780,6 @@ static struct verdict h_connect(struct emul_ctx *ctx, const struct sc_request *r
 	return sock_common(ctx, req, false);
 }
 
-/* Whether a connect could block natively: a stream socket's might. */
-static bool connect_may_block(const struct sc_request *req)
-{
-	(void)req;
-	return true;
-}
-
 /* ---- denied ---- */
 
 static struct verdict h_eperm(struct emul_ctx *ctx, const struct sc_request *req)
@@ -1862,17 +1798,15 @@ static struct verdict h_enosys(struct emul_ctx *ctx, const struct sc_request *re
 }
 
 #define H64(n, f) { .name = #n, .abis = EMUL_ABI_64, .enter = f }
-#define H64B(n, f) { .name = #n, .abis = EMUL_ABI_64, .may_block = connect_may_block, .enter = f }
 
 static const struct emul_handler fs_handlers[] = {
-	H64B(open, h_open),
-	H64B(openat, h_openat),
-	H64B(openat2, h_openat2),
+	H64(open, h_open),
+	H64(openat, h_openat),
+	H64(openat2, h_openat2),
 	H64(creat, h_creat),
 	H64(stat, h_stat),
 	H64(lstat, h_lstat),
 	H64(newfstatat, h_newfstatat),
-	H64(fstat, h_fstat),
 	H64(statx, h_statx),
 	H64(access, h_access),
 	H64(faccessat, h_faccessat),
@@ -1922,8 +1856,8 @@ static const struct emul_handler fs_handlers[] = {
 	H64(fremovexattr, h_fsetxattr),
 	H64(statfs, h_statfs),
 	H64(inotify_add_watch, h_inotify_add_watch),
-	H64B(bind, h_bind),
-	H64B(connect, h_connect),
+	H64(bind, h_bind),
+	H64(connect, h_connect),
 	/* the mount family and handles: a guest has no mounts of its own */
 	H64(mount, h_eperm),
 	H64(umount2, h_eperm),
@@ -1941,6 +1875,18 @@ static const struct emul_handler fs_handlers[] = {
 	H64(swapoff, h_eperm),
 	H64(acct, h_eperm),
 	H64(quotactl, h_eperm),
+};
+
+/* fstat passes unless stat must show the fake root's recorded owners:
+ * claimed only then (it is a frequent call). */
+static const struct emul_handler fs_fake_root_handlers[] = {
+	H64(fstat, h_fstat),
+};
+
+const struct emul_feature emul_feature_fs_fake_root = {
+	.name = "fs-fake-root",
+	.handlers = fs_fake_root_handlers,
+	.count = ARRAY_SIZE(fs_fake_root_handlers),
 };
 
 const struct emul_feature emul_feature_fs = {

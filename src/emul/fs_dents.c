@@ -24,11 +24,6 @@
 #include "emul/vkernel.h"
 #include "sysemu/mem.h"
 
-static struct fs_emul *FS(struct emul_ctx *ctx)
-{
-	return ((struct vkernel *)ctx->state)->fs;
-}
-
 struct dent {
 	char *name;
 	unsigned char type;
@@ -81,7 +76,7 @@ static bool needs_merge(const struct fs_emul *fs, const struct fs_loc *loc)
 
 static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request *req, bool is64)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	int gfd = (int)(int32_t)req->args[0];
 	uint64_t buf = req->args[1];
 	size_t count = (size_t)(uint32_t)req->args[2];
@@ -89,7 +84,7 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 	struct fs_loc loc;
 	struct dlist l = { 0 };
 	struct stat st;
-	int r, fd = -1, pfd;
+	int r, fd = -1;
 
 	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)req->tid, gfd);
 	if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -116,11 +111,7 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 	if (r < 0)
 		goto out;
 
-	pfd = (int)syscall(SYS_pidfd_open, req->tid, 0);
-	if (pfd >= 0) {
-		fd = (int)syscall(SYS_pidfd_getfd, pfd, gfd, 0);
-		close(pfd);
-	}
+	fd = fs_guest_fd_copy(req->tid, gfd);
 	if (fd < 0) {
 		r = -EBADF;
 		goto out;

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -14,6 +15,7 @@
 #include "emul/fs.h"
 #include "emul/handler.h"
 #include "emul/request.h"
+#include "emul/vkernel.h"
 
 #define FS_MOUNTS_MAX (FS_BINDS_MAX + 4)
 #define FS_PROC_BUCKETS 256
@@ -108,13 +110,44 @@ void fs_task_gone(struct fs_emul *fs, pid_t tid);
 int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsigned flags,
 	       struct fs_loc *loc);
 void fs_loc_free(struct fs_loc *loc);
+/* The emulated filesystem of a handler's virtual kernel. */
+static inline struct fs_emul *fs_of(struct emul_ctx *ctx)
+{
+	return ((struct vkernel *)ctx->state)->fs;
+}
+
+/* The length of prefix when path is prefix itself or lies below it ("/"
+ * prefixes every path, with length 0); -1 otherwise. */
+static inline ssize_t path_prefix_len(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 1 && prefix[0] == '/')
+		return 0;
+	if (strncmp(path, prefix, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return -1;
+	return (ssize_t)n;
+}
+
 /* Whether the canonical guest path vpath is a directory (no symlink followed). */
 bool fs_vpath_is_dir(struct fs_emul *fs, const char *vpath);
 /* The guest path of a guest fd (a directory or file in the guest's tree):
  * 0, -EBADF (not open), -ENOENT (deleted, or outside every layer). */
 int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size);
-/* A host path inside a layer or bind, as the guest sees it; false outside. */
-bool fs_host_to_guest(const struct fs_emul *fs, const char *host, char *out, size_t size);
+/* Where a host path lies: in a bind (or /proc, /dev, /sys), the upper
+ * layer, a base layer, or none of them. */
+enum fs_host_where { FS_HOST_NONE = 0, FS_HOST_BIND, FS_HOST_UPPER, FS_HOST_LOWER };
+/* A host path as the guest sees it (out), and where it lies. */
+enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, char *out,
+				    size_t size);
+/* A copy of the guest's fd in the monitor (sharing its open file); -errno. */
+int fs_guest_fd_copy(pid_t tid, int fd);
+/* A field of /proc/TID/status ("Tgid:", "Umask:"...): its value after the
+ * name, in buf; false when the task or the field is gone. */
+bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size);
+/* Lexical normalisation of an absolute path in place ("//", ".", ".."; at
+ * the root ".." stays there). No symlink is looked at. */
+void fs_path_normalize(char *p);
 
 static inline bool fs_loc_exists(const struct fs_loc *l)
 {
@@ -151,6 +184,7 @@ mode_t fs_umask(pid_t tid);
 extern const struct emul_feature emul_feature_fs;
 extern const struct emul_feature emul_feature_fs_exec;
 extern const struct emul_feature emul_feature_fs_dents;
+extern const struct emul_feature emul_feature_fs_fake_root;
 /* Denies (ENOSYS) every path-taking call t does not claim yet. */
 void fs_claim_rest(struct emul_table *t);
 /* At the exec event of tgid: whether what runs is what the rewritten

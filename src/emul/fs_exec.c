@@ -32,11 +32,6 @@
 #define EXEC_NEST_MAX 4     /* interpreters of interpreters, as the kernel allows */
 #define EXEC_ARGV_MAX 65536 /* guest argv entries we are ready to copy */
 
-static struct fs_emul *FS(struct emul_ctx *ctx)
-{
-	return ((struct vkernel *)ctx->state)->fs;
-}
-
 /* The host path of an existing entry, from our fd on its directory. */
 static int host_path_of(const struct fs_loc *loc, char *out, size_t size)
 {
@@ -58,16 +53,15 @@ static void visible_path(struct fs_emul *fs, pid_t tid, const char *vpath, char 
 {
 	struct fs_proc *p = fs_proc_of(fs, tid);
 	char root[PATH_MAX] = "/";
-	size_t n;
+	ssize_t n;
 
 	if (p) {
 		pthread_mutex_lock(&fs->lock);
 		snprintf(root, sizeof(root), "%s", p->root);
 		pthread_mutex_unlock(&fs->lock);
 	}
-	n = strlen(root);
-	if (strcmp(root, "/") != 0 && strncmp(vpath, root, n) == 0 &&
-	    (vpath[n] == '/' || vpath[n] == '\0'))
+	n = path_prefix_len(vpath, root);
+	if (n > 0)
 		snprintf(out, size, "%s", vpath[n] ? vpath + n : "/");
 	else
 		snprintf(out, size, "%s", vpath);
@@ -81,6 +75,24 @@ struct image {
 	char arg[256];         /* script: the optional argument */
 	bool has_arg;
 };
+
+/* Type, file offset and file size of the program header at off. */
+static int read_phdr(int fd, bool is64, uint64_t off, uint32_t *type, uint64_t *foff,
+		     uint64_t *fsize)
+{
+	union {
+		Elf64_Phdr p64;
+		Elf32_Phdr p32;
+	} ph;
+	size_t len = is64 ? sizeof(ph.p64) : sizeof(ph.p32);
+
+	if (pread(fd, &ph, len, (off_t)off) != (ssize_t)len)
+		return -EIO;
+	*type = is64 ? ph.p64.p_type : ph.p32.p_type;
+	*foff = is64 ? ph.p64.p_offset : ph.p32.p_offset;
+	*fsize = is64 ? ph.p64.p_filesz : ph.p32.p_filesz;
+	return 0;
+}
 
 static int read_image(int fd, struct image *im)
 {
@@ -140,23 +152,8 @@ static int read_image(int fd, struct image *im)
 	for (unsigned i = 0; i < phnum; i++) {
 		uint64_t off, size;
 		uint32_t type;
-		if (is64) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(phoff + (uint64_t)i * phentsize)) !=
-			    sizeof(ph))
-				return 0;
-			type = ph.p_type;
-			off = ph.p_offset;
-			size = ph.p_filesz;
-		} else {
-			Elf32_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(phoff + (uint64_t)i * phentsize)) !=
-			    sizeof(ph))
-				return 0;
-			type = ph.p_type;
-			off = ph.p_offset;
-			size = ph.p_filesz;
-		}
+		if (read_phdr(fd, is64, phoff + (uint64_t)i * phentsize, &type, &off, &size) < 0)
+			return 0;
 		if (type != PT_INTERP)
 			continue;
 		if (size < 2 || size >= sizeof(im->interp))
@@ -311,7 +308,7 @@ static struct verdict exec_common(struct emul_ctx *ctx, const struct sc_request 
 				  uint64_t path_addr, uint64_t argv_addr, int flags, int path_arg,
 				  int argv_arg)
 {
-	struct fs_emul *fs = FS(ctx);
+	struct fs_emul *fs = fs_of(ctx);
 	char path[PATH_MAX], host[PATH_MAX], prog[PATH_MAX], a0[PATH_MAX];
 	struct prefix pre = { .n = 0 };
 	struct fs_loc loc;

@@ -43,12 +43,9 @@ static int mount_of(const struct fs_emul *fs, const char *vpath)
 	size_t blen = 0;
 
 	for (size_t i = 1; i < fs->nmnt; i++) {
-		const struct fs_mnt *m = &fs->mnt[i];
-
-		if (strncmp(vpath, m->guest, m->len) == 0 &&
-		    (vpath[m->len] == '/' || vpath[m->len] == '\0') && m->len > blen) {
+		if (path_prefix_len(vpath, fs->mnt[i].guest) >= 0 && fs->mnt[i].len > blen) {
 			best = (int)i;
-			blen = m->len;
+			blen = fs->mnt[i].len;
 		}
 	}
 	return best;
@@ -169,46 +166,37 @@ static void vpath_parent(char *vpath)
 		*slash = '\0';
 }
 
-bool fs_host_to_guest(const struct fs_emul *fs, const char *host, char *out, size_t size)
+enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, char *out,
+				    size_t size)
 {
-	size_t best = 0;
+	ssize_t best = -1, n;
 	int bm = -1;
 
-	/* binds first: a bind may lie inside a layer */
+	/* binds first, the longest: a bind may lie inside a layer */
 	for (size_t i = 1; i < fs->nmnt; i++) {
-		const char *h = fs->mnt[i].host;
-		size_t n = strlen(h);
-
-		if (strcmp(h, "/") == 0)
-			n = 0;
-		if (strncmp(host, h, n) == 0 && (host[n] == '/' || host[n] == '\0') && n >= best) {
+		n = path_prefix_len(host, fs->mnt[i].host);
+		if (n > best) {
 			best = n;
 			bm = (int)i;
 		}
 	}
 	if (bm > 0) {
-		const char *rest = host + best;
-		snprintf(out, size, "%s%s", strcmp(fs->mnt[bm].guest, "/") == 0 && *rest ? "" :
-			 fs->mnt[bm].guest, rest);
-		return true;
+		snprintf(out, size, "%s%s", fs->mnt[bm].guest, host + best);
+		return FS_HOST_BIND;
 	}
-	const char *layers[COW_LAYERS_MAX];
-	size_t n = 0;
-	if (fs->upper_path[0])
-		layers[n++] = fs->upper_path;
-	for (size_t i = fs->stack.nlower; i-- > 0;)
-		layers[n++] = fs->lower_path[i];
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(layers[i]);
-
-		if (strcmp(layers[i], "/") == 0)
-			len = 0;
-		if (strncmp(host, layers[i], len) == 0 && (host[len] == '/' || host[len] == '\0')) {
-			snprintf(out, size, "%s", host[len] ? host + len : "/");
-			return true;
+	/* the upper layer before the lowers: it may lie inside one */
+	if (fs->upper_path[0] && (n = path_prefix_len(host, fs->upper_path)) >= 0) {
+		snprintf(out, size, "%s", host[n] ? host + n : "/");
+		return FS_HOST_UPPER;
+	}
+	for (size_t i = fs->stack.nlower; i-- > 0;) {
+		n = path_prefix_len(host, fs->lower_path[i]);
+		if (n >= 0) {
+			snprintf(out, size, "%s", host[n] ? host + n : "/");
+			return FS_HOST_LOWER;
 		}
 	}
-	return false;
+	return FS_HOST_NONE;
 }
 
 int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
@@ -227,25 +215,26 @@ int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
 		return -ENOENT; /* a pipe, socket or anonymous inode */
 	if (n > 10 && strcmp(host + n - 10, " (deleted)") == 0)
 		return -ENOENT;
-	return fs_host_to_guest(fs, host, out, size) ? 0 : -ENOENT;
+	return fs_host_to_guest(fs, host, out, size) != FS_HOST_NONE ? 0 : -ENOENT;
 }
 
 /* Translates a /proc symlink (rel: its path inside /proc) for the caller.
  * 0 with target set; 1: not magic (read it as it is); -errno. */
 int fs_proc_magic(struct fs_emul *fs, pid_t tid, const char *rel, char *target, size_t size)
 {
-	struct fs_proc me, other;
+	const struct fs_proc *me = fs_proc_of(fs, tid);
+	struct fs_proc other;
 	char tail[PATH_MAX];
 	int pid = 0, tpid = 0, fd = -1, used = 0;
 
-	if (!fs_proc_copy_by_pid(fs, fs_proc_of(fs, tid) ? fs_proc_of(fs, tid)->tgid : tid, &me))
-		return -ESRCH;
+	if (!me)
+		return -ENOMEM;
 	if (strcmp(rel, "self") == 0) {
-		snprintf(target, size, "%d", (int)me.tgid);
+		snprintf(target, size, "%d", (int)me->tgid);
 		return 0;
 	}
 	if (strcmp(rel, "thread-self") == 0) {
-		snprintf(target, size, "%d/task/%d", (int)me.tgid, (int)tid);
+		snprintf(target, size, "%d/task/%d", (int)me->tgid, (int)tid);
 		return 0;
 	}
 	if (sscanf(rel, "%d/%n", &pid, &used) != 1 || used == 0)
@@ -631,38 +620,6 @@ int fs_loc_change_dir(struct fs_emul *fs, struct fs_loc *loc, int *dirfd)
 	return 0;
 }
 
-/* The layers of directory dirrel (relative to the root mount). */
-static int rewalk(struct fs_emul *fs, const char *dirrel, struct cow_walk *out)
-{
-	struct cow_walk root, w;
-	char buf[PATH_MAX];
-	bool first = true;
-	int r;
-
-	cow_walk_root(&fs->stack, &root);
-	r = cow_walk_dup(&root, &w);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf), "%s", dirrel);
-	for (char *save = NULL, *p = strtok_r(buf, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		struct cow_walk next = { 0 };
-		struct cow_entry e;
-
-		r = cow_walk_step(&w, p, first, false, &e, &next);
-		first = false;
-		cow_walk_free(&w);
-		w = next;
-		if (r < 0)
-			return r;
-		if (e.where != COW_UPPER && e.where != COW_LOWER) {
-			cow_walk_free(&w);
-			return -ENOENT;
-		}
-	}
-	*out = w;
-	return 0;
-}
-
 int fs_loc_copy_up(struct fs_emul *fs, struct fs_loc *loc, bool parent_only)
 {
 	char dirrel[PATH_MAX];
@@ -686,12 +643,16 @@ int fs_loc_copy_up(struct fs_emul *fs, struct fs_loc *loc, bool parent_only)
 	if (r < 0)
 		return r;
 	/* the walk now starts with the upper copies: refresh it */
-	struct cow_walk w;
-	r = rewalk(fs, dirrel, &w);
-	if (r < 0)
+	struct cursor c = { 0 };
+	char dirv[PATH_MAX + 1];
+	snprintf(dirv, sizeof(dirv), "/%s", dirrel);
+	r = cursor_set(fs, &c, dirv);
+	if (r < 0) {
+		cursor_free(&c);
 		return r;
+	}
 	cow_walk_free(&loc->dir);
-	loc->dir = w;
+	loc->dir = c.w;
 	if (loc->name[0])
 		return cow_walk_step(&loc->dir, loc->name, dirrel[0] == '\0', true, &loc->e, NULL);
 	loc->e.where = loc->dir.idx[0] < 0 ? COW_UPPER : COW_LOWER;

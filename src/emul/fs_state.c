@@ -9,46 +9,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/util.h"
 #include "emul/fs_emul.h"
 
-/* Lexically normalised absolute path (no symlink is followed). */
-static void norm_abs(const char *in, char *out, size_t size)
+void fs_path_normalize(char *p)
 {
-	char *o = out;
-	const char *p = in;
+	char *out = p, *in = p;
 
-	*o = '\0';
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
 			break;
-		const char *seg = p;
-		while (*p && *p != '/')
-			p++;
-		size_t n = (size_t)(p - seg);
+		char *seg = in;
+		while (*in && *in != '/')
+			in++;
+		size_t n = (size_t)(in - seg);
 		if (n == 1 && seg[0] == '.')
 			continue;
 		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (o > out && *--o != '/')
+			while (out > p && *--out != '/')
 				;
-			*o = '\0';
 			continue;
 		}
-		if ((size_t)(o - out) + n + 2 >= size)
-			break;
-		*o++ = '/';
-		memcpy(o, seg, n);
-		o += n;
-		*o = '\0';
+		*out++ = '/';
+		memmove(out, seg, n);
+		out += n;
 	}
-	if (o == out) {
-		out[0] = '/';
-		out[1] = '\0';
-	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/* A normalised copy of an absolute path. */
+static void norm_abs(const char *in, char *out, size_t size)
+{
+	snprintf(out, size, "%s", in);
+	fs_path_normalize(out);
 }
 
 static int add_bind(struct fs_emul *fs, const char *host, const char *guest, bool ro, bool proc,
@@ -170,24 +170,40 @@ static struct fs_task **task_slot(struct fs_emul *fs, pid_t tid)
 	return pp;
 }
 
-/* The thread group of tid, from /proc (0 if it cannot be read). */
-static pid_t tgid_of(pid_t tid)
+bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[512];
-	int fd;
+	char path[64], text[1536];
 	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *t = strstr(buf, "\nTgid:");
-	return t ? (pid_t)strtol(t + 6, NULL, 10) : 0;
+		return false;
+	text[n] = '\0';
+	size_t len = strlen(name);
+	for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, name, len) != 0)
+			continue;
+		const char *v = line + len;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		snprintf(buf, size, "%.*s", (int)strcspn(v, "\n"), v);
+		return true;
+	}
+	return false;
+}
+
+/* The thread group of tid (0 if it cannot be read). */
+static pid_t tgid_of(pid_t tid)
+{
+	char v[32];
+
+	return fs_status_field(tid, "Tgid:", v, sizeof(v)) ? (pid_t)strtol(v, NULL, 10) : 0;
 }
 
 static struct fs_proc *find_tgid_locked(struct fs_emul *fs, pid_t tgid)
@@ -340,19 +356,19 @@ void fs_task_gone(struct fs_emul *fs, pid_t tid)
 
 mode_t fs_umask(pid_t tid)
 {
-	char path[64], buf[256];
-	ssize_t n;
-	int fd;
+	char v[32];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 022;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 022;
-	buf[n] = '\0';
-	char *u = strstr(buf, "Umask:");
-	return u ? (mode_t)strtol(u + 6, NULL, 8) & 0777 : 022;
+	return fs_status_field(tid, "Umask:", v, sizeof(v)) ? (mode_t)strtol(v, NULL, 8) & 0777 : 022;
+}
+
+int fs_guest_fd_copy(pid_t tid, int fd)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, tid, 0), r;
+
+	if (pfd < 0)
+		return -errno;
+	r = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+	r = r < 0 ? -errno : r;
+	close(pfd);
+	return r;
 }

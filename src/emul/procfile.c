@@ -24,40 +24,9 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "emul/fs_emul.h"
 #include "emul/vkernel.h"
 #include "sysemu/mem.h"
-
-/* Lexically normalises an absolute path in place: "//", "." and ".." (at
- * the root ".." stays there). Symlinks are not followed: the names it is
- * compared with contain none but /proc/self, handled by the providers. */
-static void normalize(char *p)
-{
-	char *out = p, *in = p;
-
-	while (*in) {
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		char *seg = in;
-		while (*in && *in != '/')
-			in++;
-		size_t n = (size_t)(in - seg);
-		if (n == 1 && seg[0] == '.')
-			continue;
-		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (out > p && *--out != '/')
-				;
-			continue;
-		}
-		*out++ = '/';
-		memmove(out, seg, n);
-		out += n;
-	}
-	if (out == p)
-		*out++ = '/';
-	*out = '\0';
-}
 
 /* The absolute guest path an open call names, or false when it cannot be
  * known (the kernel then decides). */
@@ -86,7 +55,7 @@ static bool open_target(const struct sc_request *req, int dirfd, uint64_t path_a
 		if ((size_t)snprintf(abs, size, "%s/%s", base, path) >= size)
 			return false;
 	}
-	normalize(abs);
+	fs_path_normalize(abs);
 	return true;
 }
 

@@ -344,8 +344,11 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		r = emul_table_add(t, &emul_feature_fs, err);
 		if (r == 0)
 			r = emul_table_add(t, &emul_feature_fs_exec, err);
-		if (r == 0)
+		/* one base layer and no cow layer: no directory ever merges */
+		if (r == 0 && (vk->fs->stack.upper_fd >= 0 || vk->fs->stack.nlower > 1))
 			r = emul_table_add(t, &emul_feature_fs_dents, err);
+		if (r == 0 && vk->fs->fake_root)
+			r = emul_table_add(t, &emul_feature_fs_fake_root, err);
 		if (r == 0)
 			fs_claim_rest(t);
 		return r;
