@@ -51,9 +51,12 @@ int fs_bind_parse(char *s, struct fs_bind *b, const char **why);
 /* Checks the layers for either backend, in the monitor (fs_layers.c): each
  * --root and --cow through cow_open (which refuses a non-empty unmarked cow
  * directory, a cow layer inside a base layer and the like, and marks an
- * empty one), and that each --bind HOST exists. 0, or -errno with err filled
+ * empty one), and that each --bind HOST exists. With --cow it then takes the
+ * layer's lock (flock LOCK_EX on its directory, the lock `umld cow` takes
+ * too) into *lock_fd, close-on-exec, held for as long as the instance runs:
+ * a layer another instance uses is refused. 0, or -errno with err filled
  * (bad input: exit 2). */
-int fs_layers_check(const struct fs_wants *w, struct umld_err *err);
+int fs_layers_check(const struct fs_wants *w, int *lock_fd, struct umld_err *err);
 
 /* ---- containerized backend (fs_mount.c) ---- */
 

@@ -257,7 +257,7 @@ static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct 
 		return 0;
 	}
 	/* bad layers are bad input whichever backend gets them */
-	r = fs_layers_check(&w->fs, err);
+	r = fs_layers_check(&w->fs, &vk->cow_lock, err);
 	if (r < 0)
 		return r;
 	if (w->containerize == CONTAINERIZE_NEVER) {
@@ -296,6 +296,7 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 	int r;
 
 	memset(vk, 0, sizeof(*vk));
+	vk->cow_lock = -1;
 	pthread_mutex_init(&vk->lock, NULL);
 	if (w->hostname) {
 		size_t n = strlen(w->hostname);
@@ -395,6 +396,9 @@ void vkernel_free(struct vkernel *vk)
 		free(vk->fs);
 		vk->fs = NULL;
 	}
+	if (vk->cow_lock >= 0)
+		close(vk->cow_lock);
+	vk->cow_lock = -1;
 }
 
 void vkernel_explain(const struct vkernel *vk, FILE *out)
