@@ -41,6 +41,8 @@ struct spawn_limits {
 
 void spawn_limits_init(struct spawn_limits *l);
 
+struct umld_cgroup;
+
 struct spawn_opts {
 	char *const *argv;                /* the command and its arguments */
 	char *const *envp;                /* NULL: the monitor's environment */
@@ -48,6 +50,7 @@ struct spawn_opts {
 	const struct filter_prog *filter; /* installed before exec; NULL in sysemu mode */
 	struct spawn_ns ns;
 	struct spawn_limits limits;
+	const struct umld_cgroup *cgroup; /* joined before the child runs; NULL: none */
 	int stdio[3];  /* fds to make the command's 0, 1, 2; -1: keep the monitor's */
 	bool session;  /* setsid(), and stdin as controlling terminal if it is one */
 	bool secondary; /* not the instance's first process (tr->first unchanged) */

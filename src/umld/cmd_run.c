@@ -6,10 +6,12 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "umld/command.h"
+#include "umld/conffile.h"
 #include "emul/fs.h"
 #include "umld/monitor.h"
 
@@ -41,6 +43,16 @@ static void run_help(void)
 	       "  --cow=DIR         the guest's writable copy-on-write layer over the root;\n"
 	       "                    without it, the root is read-only (EROFS)\n"
 	       "  --bind=HOST[:GUEST][:ro]  a host directory inside the guest (repeatable)\n"
+	       "  --bind-read-only=HOST[:GUEST]  the same, read-only\n"
+	       "  --environment=NAME=VALUE  set a variable for the guest (repeatable)\n"
+	       "  --working-directory=DIR  the guest's working directory\n"
+	       "  --memory=SIZE     memory of the whole guest (cgroup where possible, else\n"
+	       "                    RLIMIT_AS per process); K, M, G, T suffixes\n"
+	       "  --tasks=N         processes and threads of the guest (cgroup, else\n"
+	       "                    RLIMIT_NPROC)\n"
+	       "  --cpu-time=SECS   CPU seconds per process (SIGXCPU, then SIGKILL)\n"
+	       "  --open-files=N    open files per process\n"
+	       "  --file-size=SIZE  largest file a process may write\n"
 	       "  --explain         print each subsystem's backend and why, then run\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
@@ -64,7 +76,39 @@ enum {
 	OPT_ROOT,
 	OPT_COW,
 	OPT_BIND,
+	OPT_BIND_RO,
+	OPT_KEY, /* an instance-file key's flag: parsed by config_set_flag */
 };
+
+/* The caller's environment with each NAME=VALUE of add set (replaced or
+ * appended); NULL when nothing is added (the caller's, unchanged). */
+static char **environment_with(char **add)
+{
+	extern char **environ;
+	size_t n = 0, extra = 0;
+	char **env;
+
+	while (add && add[extra])
+		extra++;
+	if (!extra)
+		return NULL;
+	while (environ[n])
+		n++;
+	env = calloc(n + extra + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	memcpy(env, environ, n * sizeof(*env));
+	for (size_t i = 0; i < extra; i++) {
+		size_t klen = strcspn(add[i], "=") + 1, j;
+
+		for (j = 0; j < n && strncmp(env[j], add[i], klen) != 0; j++)
+			;
+		env[j] = add[i];
+		if (j == n)
+			n++;
+	}
+	return env;
+}
 
 static int run_guest(const struct monitor_opts *o)
 {
@@ -98,19 +142,30 @@ static int run_exec(int argc, char **argv)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "cow", required_argument, NULL, OPT_COW },
 		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "bind-read-only", required_argument, NULL, OPT_BIND_RO },
+		{ "environment", required_argument, NULL, OPT_KEY },
+		{ "working-directory", required_argument, NULL, OPT_KEY },
+		{ "memory", required_argument, NULL, OPT_KEY },
+		{ "tasks", required_argument, NULL, OPT_KEY },
+		{ "cpu-time", required_argument, NULL, OPT_KEY },
+		{ "open-files", required_argument, NULL, OPT_KEY },
+		{ "file-size", required_argument, NULL, OPT_KEY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static struct instance_config kc; /* what the OPT_KEY flags set */
 	struct monitor_opts ro;
-	int verbosity = 0;
+	struct umld_err err = { 0 };
+	int verbosity = 0, index = 0;
 	int c;
 
 	monitor_opts_init(&ro);
+	config_init(&kc);
 	opterr = 0;
 	optind = 1;
 	/* "+": options end at the first non-option, which is the command */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+vh", opts, &index)) != -1) {
 		switch (c) {
 		case OPT_INTERCEPT:
 			if (intercept_mode_parse(optarg, &ro.mode) < 0)
@@ -176,17 +231,24 @@ static int run_exec(int argc, char **argv)
 							   "--cow: '%s' is not an absolute path", optarg);
 			ro.vk.fs.cow = optarg;
 			break;
-		case OPT_BIND: {
-			const char *why = NULL;
+		case OPT_BIND:
+		case OPT_BIND_RO: {
+			const char *why = NULL, *flag = opts[index].name;
 
 			if (ro.vk.fs.nbinds == FS_BINDS_MAX)
-				return command_usage_error(&cmd_run, "--bind: at most %d binds",
+				return command_usage_error(&cmd_run, "--%s: at most %d binds", flag,
 							   FS_BINDS_MAX);
 			if (fs_bind_parse(optarg, &ro.vk.fs.binds[ro.vk.fs.nbinds], &why) < 0)
-				return command_usage_error(&cmd_run, "--bind: %s", why);
+				return command_usage_error(&cmd_run, "--%s: %s", flag, why);
+			if (c == OPT_BIND_RO)
+				ro.vk.fs.binds[ro.vk.fs.nbinds].ro = true;
 			ro.vk.fs.nbinds++;
 			break;
 		}
+		case OPT_KEY:
+			if (config_set_flag(&kc, opts[index].name, optarg, &err) < 0)
+				return command_usage_error(&cmd_run, "%s", err.msg);
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -207,6 +269,14 @@ static int run_exec(int argc, char **argv)
 					   "--test-handlers and --test-passthrough exclude each other");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
 	ro.argv = argv + optind;
+	ro.env = environment_with(kc.environment);
+	if (kc.working_directory)
+		ro.cwd = kc.working_directory;
+	ro.limits.memory = kc.memory;
+	ro.limits.tasks = kc.tasks;
+	ro.limits.cpu_time = kc.cpu_time;
+	ro.limits.open_files = kc.open_files;
+	ro.limits.file_size = kc.file_size;
 	return run_guest(&ro);
 }
 

@@ -150,6 +150,22 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	m->so.envp = o->env;
 	m->so.cwd = m->vk.fs ? NULL : o->cwd; /* the emulated fs keeps a guest path */
 	m->so.limits = o->limits;
+	/* the whole guest's Memory and Tasks in a cgroup where the host has
+	 * one for us; the rlimits are the fallback (RLIMIT_AS bounds each
+	 * process's address space, RLIMIT_NPROC the user's processes) */
+	cgroup_make(&m->cg, o->name ? o->name : "run", o->limits.memory, o->limits.tasks);
+	if (cgroup_has(&m->cg, CG_MEMORY))
+		m->so.limits.memory = -1;
+	if (cgroup_has(&m->cg, CG_PIDS))
+		m->so.limits.tasks = -1;
+	if (m->cg.version)
+		m->so.cgroup = &m->cg;
+	if (o->explain)
+		fprintf(stderr, "%-6s %-13s %s\n", "limits",
+			m->cg.version ? "cgroup" : o->limits.memory >= 0 || o->limits.tasks >= 0
+							   ? "rlimit"
+							   : "off",
+			m->cg.why);
 	if (tracer_init(&m->tr, &m->engine, o->colocate) < 0)
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	m->tr.on_clone = vkernel_task_clone;
@@ -215,6 +231,7 @@ int monitor_wait(struct monitor *m)
 
 void monitor_free(struct monitor *m)
 {
+	cgroup_remove(&m->cg);
 	vkernel_free(&m->vk);
 	filter_free(&m->filter);
 	tracer_free(&m->tr);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "common/cgroup.h"
 #include "common/error.h"
 #include "emul/handler.h"
 #include "emul/vkernel.h"
@@ -27,6 +28,7 @@ struct monitor_opts {
 	bool test_handlers;
 	bool test_passthrough;
 	struct spawn_limits limits;
+	const char *name; /* the instance's, for its cgroup; NULL: "run" */
 };
 
 void monitor_opts_init(struct monitor_opts *o);
@@ -40,6 +42,7 @@ struct monitor {
 	struct notify_server notify;
 	struct filter_prog filter;
 	struct spawn_opts so;
+	struct umld_cgroup cg; /* the Memory and Tasks limits, where cgroups are usable */
 	char path[PATH_MAX];
 	char cwd[PATH_MAX]; /* the caller's, when the guest's is not given */
 };
