@@ -160,11 +160,8 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 		m->so.limits.tasks = -1;
 	if (m->cg.version)
 		m->so.cgroup = &m->cg;
-	if (o->explain)
-		fprintf(stderr, "%-6s %-13s %s\n", "limits",
-			m->cg.version ? "cgroup" : o->limits.memory >= 0 || o->limits.tasks >= 0
-							   ? "rlimit"
-							   : "off",
+	if (o->explain && (o->limits.memory >= 0 || o->limits.tasks >= 0))
+		fprintf(stderr, "%-6s %-13s %s\n", "limits", m->cg.version ? "cgroup" : "rlimit",
 			m->cg.why);
 	if (tracer_init(&m->tr, &m->engine, o->colocate) < 0)
 		return umld_err_set(err, -ENOMEM, "out of memory");
