@@ -21,6 +21,9 @@ int emul_table_add(struct emul_table *t, const struct emul_feature *f, struct um
 		if (!info)
 			return umld_err_set(err, -EINVAL, "feature %s: unknown system call %s",
 					    f->name, h->name);
+		if (h->exit && !h->needs_ptrace)
+			return umld_err_set(err, -EINVAL, "feature %s: %s has an exit hook but "
+					    "can be served from a notification", f->name, h->name);
 		for (int abi = 0; abi < ABI_COUNT; abi++) {
 			int nr = info->nr[abi];
 
