@@ -62,11 +62,15 @@ struct emul_feature {
 	const char *name;
 	const struct emul_handler *handlers;
 	size_t count;
+	/* its claims give way to a feature added later that claims the same
+	 * call (the test pass-through set, under a virtual-kernel subsystem) */
+	bool weak;
 };
 
 /* Number-to-handler, per ABI. An empty table claims nothing. */
 struct emul_table {
 	const struct emul_handler *by_nr[ABI_COUNT][SC_NR_LIMIT];
+	bool weak[ABI_COUNT][SC_NR_LIMIT];
 	unsigned claimed;
 };
 
