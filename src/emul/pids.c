@@ -613,6 +613,20 @@ static bool creds_of(pid_t tid, struct creds *c)
 	return true;
 }
 
+/* The first process is the guest's init: a signal it does not catch is
+ * dropped when sent from inside (SIGKILL and SIGSTOP too), as the kernel
+ * protects a PID namespace's init. */
+static bool init_ignores(struct vk_pids *p, pid_t host, int sig)
+{
+	char cgt[32];
+
+	if (sig <= 0 || sig > 64 || host != p->first)
+		return false;
+	if (!fs_status_field(host, "SigCgt:", cgt, sizeof(cgt)))
+		return false;
+	return !(strtoull(cgt, NULL, 16) & (1ull << (sig - 1)));
+}
+
 /* Sends sig to the process host from the monitor on the caller's behalf:
  * 0, -EPERM (the kernel's rule for the caller's credentials), -ESRCH. */
 static int send_as(const struct creds *from, pid_t from_tid, pid_t host, int sig)
@@ -678,7 +692,7 @@ static struct verdict kill_many(struct vk_pids *p, const struct sc_request *req,
 			if (!stat_field(h, 5, &pg) || (pid_t)pg != host_pg)
 				continue;
 		}
-		r = send_as(&me, req->tid, h, sig);
+		r = init_ignores(p, h, sig) ? 0 : send_as(&me, req->tid, h, sig);
 		if (r == -ESRCH)
 			continue; /* ended meanwhile */
 		count++;
@@ -702,6 +716,8 @@ static struct verdict p_kill(struct emul_ctx *ctx, const struct sc_request *req)
 
 	if (pid > 0) {
 		v.args[0] = (uint64_t)host_or_nowhere(p, pid, false);
+		if (init_ignores(p, (pid_t)v.args[0], sig))
+			v.args[1] = 0; /* checked as the kernel does, not delivered */
 		return v;
 	}
 	if (pid == INT_MIN || sig < 0 || sig > 64)
@@ -732,6 +748,25 @@ static struct verdict p_one_pid(struct emul_ctx *ctx, const struct sc_request *r
 static struct verdict p_two_pids(struct emul_ctx *ctx, const struct sc_request *req)
 {
 	return translate_args(ctx, req, 2, false);
+}
+
+/* tkill(tid, sig), tgkill(tgid, tid, sig): the init's protection too */
+static struct verdict p_tkill(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	struct verdict v = translate_args(ctx, req, 1, false);
+
+	if (init_ignores(pids_of(ctx), tgid_of((pid_t)v.args[0]), (int)(int32_t)req->args[1]))
+		v.args[1] = 0;
+	return v;
+}
+
+static struct verdict p_tgkill(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	struct verdict v = translate_args(ctx, req, 2, false);
+
+	if (init_ignores(pids_of(ctx), (pid_t)v.args[0], (int)(int32_t)req->args[2]))
+		v.args[2] = 0;
+	return v;
 }
 
 /* getpriority, setpriority (which, who) and ioprio_get/set (which, who):
@@ -950,6 +985,13 @@ int pids_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs
 	(void)req;
 	if (!vk->pids || strncmp(abs, "/proc/", 6) != 0)
 		return -ENOENT;
+	if (strcmp(abs, "/proc/sys/kernel/pid_max") == 0) {
+		/* the guest's own pid space, as a PID namespace's (Linux 6.14
+		 * gives each its own pid_max, this large) */
+		int w = snprintf(buf, size, "%d\n", VK_PID_MAX);
+		*len = w > 0 ? (size_t)w : 0;
+		return 0;
+	}
 	h = proc_task(vk->pids, abs, &rest);
 	if (!h)
 		return -ENOENT;
@@ -986,8 +1028,8 @@ static const struct emul_handler pids_handlers[] = {
 	RESULT(waitpid, p_wait4, exit_to_virt),
 	RESULT(waitid, p_waitid, exit_waitid),
 	ARGS(kill, p_kill),
-	ARGS(tkill, p_one_pid),
-	ARGS(tgkill, p_two_pids),
+	ARGS(tkill, p_tkill),
+	ARGS(tgkill, p_tgkill),
 	ARGS(rt_sigqueueinfo, p_one_pid),
 	ARGS(rt_tgsigqueueinfo, p_two_pids),
 	ARGS(pidfd_open, p_one_pid),

@@ -76,7 +76,7 @@ size_t pids_list(struct vk_pids *p, pid_t host_tgid, pid_t *out, size_t max);
 size_t pids_status_line(struct vk_pids *p, pid_t host_tid, const char *line, char *out,
 			size_t size);
 /* Virtual files: /proc/PID/stat and status (and task/TID/...) of guest
- * tasks, abs a guest path with virtual numbers. 0 with content; -ENOENT:
+ * tasks, abs a guest path with virtual numbers; /proc/sys/kernel/pid_max. 0 with content; -ENOENT:
  * not one. */
 int pids_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs, char *buf,
 	       size_t size, size_t *len);
