@@ -863,6 +863,71 @@ static int64_t exit_getsockopt(struct emul_ctx *ctx, const struct sc_request *re
 	return ret;
 }
 
+/* SCM_CREDENTIALS received (x86_64 layout): each ucred's pid in the
+ * control buffer of the msghdr at msg, changed in place by fn. false when
+ * the message carries none (or cannot be read). sendmsg is not claimed:
+ * the guest's first process hands the monitor its notification listener
+ * with it, after its filter is in place and before the stop loop runs, so
+ * a ptrace stop there would never be served. A ucred the guest fills with
+ * its virtual pid is thus checked by the kernel against its host pid
+ * (EPERM without CAP_SYS_ADMIN). */
+static bool for_each_ucred(const struct sc_request *req, uint64_t msg,
+			   pid_t (*fn)(struct vk_pids *p, pid_t pid), struct vk_pids *p)
+{
+	uint64_t ctl[2]; /* msg_control, msg_controllen */
+	bool any = false;
+
+	if (!msg || req_read(req, msg + 32, ctl, sizeof(ctl)) < 0 || !ctl[0])
+		return false;
+	if (ctl[1] > 4096)
+		ctl[1] = 4096;
+	for (uint64_t off = 0; off + 16 <= ctl[1];) {
+		struct {
+			uint64_t len;
+			int32_t level, type;
+		} h;
+		int32_t pid;
+
+		if (req_read(req, ctl[0] + off, &h, sizeof(h)) < 0 || h.len < sizeof(h))
+			break;
+		if (h.level == SOL_SOCKET && h.type == SCM_CREDENTIALS && h.len >= 16 + 12 &&
+		    req_read(req, ctl[0] + off + 16, &pid, sizeof(pid)) == 0) {
+			any = true;
+			if (fn) {
+				pid = fn(p, pid);
+				req_write(req, ctl[0] + off + 16, &pid, sizeof(pid));
+			}
+		}
+		off += (h.len + 7) & ~(uint64_t)7;
+	}
+	return any;
+}
+
+static pid_t ucred_to_virt(struct vk_pids *p, pid_t h)
+{
+	return h > 0 ? pids_to_virt(p, h) : h;
+}
+
+/* recvmsg: the ucred the kernel wrote holds a host pid (0 for a sender
+ * that is not the guest's, as a PID namespace shows one outside). */
+static struct verdict p_recvmsg(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	uint64_t ctl[2];
+	struct verdict v = verdict_pass();
+
+	(void)ctx;
+	v.no_exit = !req->args[1] || req_read(req, req->args[1] + 32, ctl, sizeof(ctl)) < 0 ||
+		    !ctl[0] || ctl[1] < 16 + 12;
+	return v;
+}
+
+static int64_t exit_recvmsg(struct emul_ctx *ctx, const struct sc_request *req, int64_t ret)
+{
+	if (ret >= 0)
+		for_each_ucred(req, req->args[1], ucred_to_virt, pids_of(ctx));
+	return ret;
+}
+
 /* ---- virtual files ---- */
 
 /* The host task a virtual /proc path names: "/proc/V/..." or
@@ -1054,6 +1119,8 @@ static const struct emul_handler pids_handlers[] = {
 	ARGS(ioprio_get, p_ioprio),
 	ARGS(ioprio_set, p_ioprio),
 	RESULT(getsockopt, p_getsockopt, exit_getsockopt),
+	{ .name = "recvmsg", .abis = EMUL_ABI_64, .needs_ptrace = true, .enter = p_recvmsg,
+	  .exit = exit_recvmsg },
 };
 
 const struct emul_feature emul_feature_pids = {

@@ -191,6 +191,52 @@ static void peercred(void)
 		printf("SO_PEERCRED pid %d\n", (int)uc.pid);
 }
 
+/* A datagram with SCM_CREDENTIALS: the pid received (-1: none). */
+static int recv_creds(int fd)
+{
+	char data[8], ctl[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+
+	if (recvmsg(fd, &m, MSG_DONTWAIT) < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			return ((struct ucred *)CMSG_DATA(c))->pid;
+	return -1;
+}
+
+static void scm_creds(void)
+{
+	char ctl[CMSG_SPACE(sizeof(struct ucred))];
+	struct ucred uc = { getpid(), getuid(), getgid() };
+	struct iovec iov = { "x", 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = (struct cmsghdr *)ctl;
+	int sv[2], one = 1, st;
+	pid_t child;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 ||
+	    setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		return;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof(uc));
+	memcpy(CMSG_DATA(c), &uc, sizeof(uc));
+	printf("SCM_CREDENTIALS with pid %d: sendmsg %s", (int)uc.pid,
+	       err_name(sendmsg(sv[0], &m, 0) < 0 ? -1 : 0));
+	memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+	printf(", pid still %d in the message, received pid %d\n", (int)uc.pid, recv_creds(sv[1]));
+	child = fork();
+	if (child == 0)
+		_exit(send(sv[0], "y", 1, 0) == 1 ? 0 : 1);
+	waitpid(child, &st, 0);
+	printf("SCM_CREDENTIALS from child %d: received pid %d\n", (int)child, recv_creds(sv[1]));
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -200,5 +246,6 @@ int main(void)
 	naming_nobody();
 	proc_self();
 	peercred();
+	scm_creds();
 	return 0;
 }
