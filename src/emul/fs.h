@@ -36,6 +36,10 @@ struct fs_wants {
 	const char *cow; /* --cow: the writable layer; NULL: the root is read-only */
 	struct fs_bind binds[FS_BINDS_MAX];
 	size_t nbinds;
+	/* not a user's flag: the host's / bound at / and written in place
+	 * (the emulated pid backend's /proc needs the emulated filesystem
+	 * when no --root is given) */
+	bool root_in_place;
 };
 
 static inline bool fs_wanted(const struct fs_wants *w)

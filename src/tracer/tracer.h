@@ -80,6 +80,10 @@ struct tracer {
 	 * whose id changed (a non-leader thread's execve), a task gone. */
 	void (*on_clone)(void *arg, pid_t parent, pid_t child);
 	void (*on_gone)(void *arg, pid_t tid);
+	/* A new task is about to run its first instruction: it has reached
+	 * its first stop (what the kernel writes into a new task as it starts,
+	 * CLONE_CHILD_SETTID, is written) and its parent's event was seen. */
+	void (*on_start)(void *arg, pid_t tid);
 	/* At an exec event, before the new image runs: false kills it. */
 	bool (*on_exec)(void *arg, pid_t tgid);
 	void *vk_arg;

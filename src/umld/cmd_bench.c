@@ -34,8 +34,8 @@ static const char *const flags_pass[] = { NULL };
 static const char *const flags_notify[] = { "--test-handlers", NULL };
 static const char *const flags_trace[] = { "--test-handlers", "--notify=off", NULL };
 static const char *const flags_sysemu[] = { "--intercept=sysemu", "--test-handlers", NULL };
-static const char *const flags_vk_emul[] = { "--hostname=bench", "--fake-root", "--containerize=never",
-					    NULL };
+static const char *const flags_vk_emul[] = { "--hostname=bench", "--virtual-pids", "--fake-root",
+					    "--containerize=never", NULL };
 static const char *const flags_vk_cont[] = { "--hostname=bench", "--virtual-pids",
 					    "--containerize=required", NULL };
 
@@ -53,7 +53,8 @@ static const struct bench_mode modes[] = {
 	{ .name = "sysemu", .what = "every call stops under PTRACE_SYSEMU; getppid, uname emulated",
 	  .flags = flags_sysemu },
 	{ .name = "vk-emulated",
-	  .what = "--hostname --fake-root emulated (uname, opens; getuid when not root)",
+	  .what = "--hostname --virtual-pids --fake-root emulated (uname, getpid, getppid, gettid, "
+		  "opens; getuid when not root)",
 	  .flags = flags_vk_emul },
 	{ .name = "vk-container", .what = "--hostname --virtual-pids in UTS and PID namespaces",
 	  .flags = flags_vk_cont },

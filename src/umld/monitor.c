@@ -167,6 +167,7 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	m->tr.on_clone = vkernel_task_clone;
 	m->tr.on_gone = vkernel_task_gone;
+	m->tr.on_start = vkernel_task_start;
 	m->tr.on_exec = vkernel_task_exec;
 	m->tr.vk_arg = &m->vk;
 	return 0;
@@ -178,6 +179,8 @@ int monitor_start(struct monitor *m, struct umld_err *err)
 
 	/* the filter is kept: processes started later (umld exec) get it too */
 	r = tracer_spawn(&m->tr, m->path, &m->so, &listener, NULL, err);
+	if (r == 0)
+		vkernel_task_root(&m->vk, m->tr.first); /* before any call of its is served */
 	if (r == 0 && listener >= 0)
 		r = notify_start(&m->notify, listener, &m->table, &m->engine.ctx, err);
 	return r;
@@ -204,6 +207,8 @@ int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *c
 	so.session = true;
 	so.secondary = true;
 	r = tracer_spawn(&m->tr, path, &so, &listener, pid, err);
+	if (r == 0 && pid)
+		vkernel_task_root(&m->vk, *pid);
 	if (r == 0 && m->vk.fs && cwd && pid)
 		fs_set_cwd(m->vk.fs, *pid, cwd);
 	if (r < 0 || listener < 0)
