@@ -81,6 +81,7 @@ struct vkernel {
 		unsigned next;
 	} vfiles;
 	struct fs_emul *fs; /* the emulated filesystem (fs_emul.h), or NULL */
+	struct sandbox *sandbox; /* the sandbox's state (sandbox.h), or NULL */
 	struct {
 		/* tid -> credentials; a task without an entry is the virtual root */
 		struct vk_cred_entry *buckets[VK_CRED_BUCKETS];

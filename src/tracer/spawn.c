@@ -307,7 +307,7 @@ static int child_join_ns(pid_t pid, bool *pid_ns)
 		int type;
 	} order[] = {
 		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "uts", CLONE_NEWUTS },
-		{ "pid", CLONE_NEWPID },
+		{ "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID },
 	};
 	int fds[ARRAY_SIZE(order)];
 	char path[64], self[64];
@@ -419,6 +419,10 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 		_exit(126);
 	}
 
+	if (o->sandbox && (r = sandbox_child_apply(o->sandbox, why, sizeof(why))) < 0) {
+		child_write_error(why, "", -r);
+		_exit(126);
+	}
 	if (filter) {
 		r = filter_install(filter);
 		if (r < 0) {

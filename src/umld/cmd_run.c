@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "umld/command.h"
+#include "umld/conffile.h"
 #include "emul/fs.h"
 #include "umld/monitor.h"
 
@@ -41,6 +42,19 @@ static void run_help(void)
 	       "  --cow=DIR         the guest's writable copy-on-write layer over the root;\n"
 	       "                    without it, the root is read-only (EROFS)\n"
 	       "  --bind=HOST[:GUEST][:ro]  a host directory inside the guest (repeatable)\n"
+	       "  --sandbox=strict  deny what is not allowed: read-only root with a private\n"
+	       "                    /tmp and /dev, no network, no capabilities, no ptrace,\n"
+	       "                    mount, namespaces, bpf, io_uring or int 0x80 (umld(8))\n"
+	       "  --read-only=PATH, --read-write=PATH  a host path in the guest, read-only\n"
+	       "                    or writable (repeatable)\n"
+	       "  --hide=PATH       the path is absent in the guest (repeatable)\n"
+	       "  --network=none|loopback|host  the guest's network (strict: none)\n"
+	       "  --allow=CALL,...  --deny=CALL[:ERRNO],...  calls the sandbox lets through or\n"
+	       "                    denies (EPERM unless an errno is named)\n"
+	       "  --timeout=DURATION  kill the guest after this wall-clock time (s, m, h)\n"
+	       "  --audit=FILE|-    one JSON line per denial, to FILE or stderr\n"
+	       "  --memory=SIZE, --tasks=N, --cpu-time=DURATION, --open-files=N,\n"
+	       "  --file-size=SIZE  the guest's resource limits (as umld.conf(5)'s [Limits])\n"
 	       "  --explain         print each subsystem's backend and why, then run\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
@@ -64,7 +78,39 @@ enum {
 	OPT_ROOT,
 	OPT_COW,
 	OPT_BIND,
+	OPT_SANDBOX_KEY,
+	OPT_LIMIT,
 };
+
+/* --memory and the other limits, as the [Limits] keys read them. */
+static int run_limit(const char *flag, const char *arg, struct spawn_limits *l)
+{
+	long long v;
+	int r;
+
+	if (strcmp(flag, "memory") == 0 || strcmp(flag, "file-size") == 0) {
+		r = config_parse_size(arg, &v);
+		if (r == 0 && (v > 0 || flag[0] == 'f'))
+			*(flag[0] == 'm' ? &l->memory : &l->file_size) = v;
+		else
+			return command_usage_error(&cmd_run, "--%s: '%s' is not a size (bytes, with "
+					     "an optional K, M, G or T suffix)", flag, arg);
+		return 0;
+	}
+	if (strcmp(flag, "cpu-time") == 0) {
+		if (config_parse_seconds(arg, &v) < 0 || v < 1)
+			return command_usage_error(&cmd_run, "--cpu-time: '%s' is not a duration "
+					     "(seconds, with an optional s, m or h suffix)", arg);
+		l->cpu_time = v;
+		return 0;
+	}
+	if (config_parse_size(arg, &v) < 0 || strspn(arg, "0123456789") != strlen(arg) || v < 1 ||
+	    v > LONG_MAX)
+		return command_usage_error(&cmd_run, "--%s: '%s' is not a positive integer", flag,
+					   arg);
+	*(flag[0] == 't' ? &l->tasks : &l->open_files) = (long)v;
+	return 0;
+}
 
 static int run_guest(const struct monitor_opts *o)
 {
@@ -98,20 +144,52 @@ static int run_exec(int argc, char **argv)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "cow", required_argument, NULL, OPT_COW },
 		{ "bind", required_argument, NULL, OPT_BIND },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "read-only", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "read-write", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "hide", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "network", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "allow", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "deny", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "timeout", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "audit", required_argument, NULL, OPT_SANDBOX_KEY },
+		{ "memory", required_argument, NULL, OPT_LIMIT },
+		{ "tasks", required_argument, NULL, OPT_LIMIT },
+		{ "cpu-time", required_argument, NULL, OPT_LIMIT },
+		{ "open-files", required_argument, NULL, OPT_LIMIT },
+		{ "file-size", required_argument, NULL, OPT_LIMIT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct monitor_opts ro;
 	int verbosity = 0;
-	int c;
+	int c, idx = 0, r;
+	char sbwhy[256];
 
 	monitor_opts_init(&ro);
 	opterr = 0;
 	optind = 1;
 	/* "+": options end at the first non-option, which is the command */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+vh", opts, &idx)) != -1) {
 		switch (c) {
+		case OPT_SANDBOX_KEY:
+			r = sandbox_policy_set(&ro.sandbox, sandbox_flag_key(opts[idx].name), optarg,
+					       sbwhy, sizeof(sbwhy));
+			if (r < 0) {
+				sandbox_policy_free(&ro.sandbox);
+				if (r == -EINVAL)
+					return command_usage_error(&cmd_run, "--%s: %s", opts[idx].name,
+								   sbwhy);
+				return command_usage_error(&cmd_run, "out of memory");
+			}
+			break;
+		case OPT_LIMIT:
+			if (run_limit(opts[idx].name, optarg, &ro.limits) != 0) {
+				sandbox_policy_free(&ro.sandbox);
+				return 2;
+			}
+			break;
 		case OPT_INTERCEPT:
 			if (intercept_mode_parse(optarg, &ro.mode) < 0)
 				return command_usage_error(&cmd_run,
@@ -207,7 +285,9 @@ static int run_exec(int argc, char **argv)
 					   "--test-handlers and --test-passthrough exclude each other");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
 	ro.argv = argv + optind;
-	return run_guest(&ro);
+	r = run_guest(&ro);
+	sandbox_policy_free(&ro.sandbox);
+	return r;
 }
 
 const struct umld_command cmd_run = {

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "emul/handler.h"
+#include "emul/sandbox.h"
 #include "emul/vkernel.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
@@ -27,6 +28,8 @@ struct monitor_opts {
 	bool test_handlers;
 	bool test_passthrough;
 	struct spawn_limits limits;
+	struct sandbox_policy sandbox; /* --sandbox and its keys; the caller's strings */
+	const char *instance;          /* the instance's name (audit log), NULL for run */
 };
 
 void monitor_opts_init(struct monitor_opts *o);
@@ -40,6 +43,7 @@ struct monitor {
 	struct notify_server notify;
 	struct filter_prog filter;
 	struct spawn_opts so;
+	struct sandbox sb; /* when o.sandbox is active */
 	char path[PATH_MAX];
 	char cwd[PATH_MAX]; /* the caller's, when the guest's is not given */
 };
