@@ -8,12 +8,14 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "emul/audit.h"
+#include "emul/fs_emul.h"
 #include "sysemu/mem.h"
 
 int audit_open(struct audit *a, const char *dest, bool to_stderr, const char *instance,
@@ -37,29 +39,18 @@ bool audit_enabled(const struct audit *a)
 	return a->fd >= 0 || a->to_stderr;
 }
 
-/* The pid the guest knows tgid by: the last NSpid field of its status. */
-static long guest_pid(const struct audit *a, pid_t tgid)
+/* The process id the guest knows the caller's process by: the last
+ * NStgid field of the thread's status (the innermost PID namespace's;
+ * the host's when there is only one). */
+static long guest_pid(pid_t tid)
 {
-	char path[64], line[256];
-	long pid = tgid;
-	FILE *f;
+	char buf[128];
+	const char *last;
 
-	if (!a->pid_ns)
-		return tgid;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tgid);
-	f = fopen(path, "re");
-	if (!f)
-		return tgid;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6) == 0) {
-			char *last = strrchr(line, '\t');
-			if (last)
-				pid = strtol(last + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return pid;
+	if (!fs_status_field(tid, "NStgid:", buf, sizeof(buf)))
+		return tid;
+	last = strrchr(buf, '\t');
+	return strtol(last ? last + 1 : buf, NULL, 10);
 }
 
 static json_object *hex(uint64_t v, bool octal)
@@ -157,7 +148,7 @@ void audit_denial(struct audit *a, const struct sc_request *req, const char *pat
 
 	if (!audit_enabled(a))
 		return;
-	o = base(a, guest_pid(a, req->tgid));
+	o = base(a, guest_pid(req->tid));
 	if (!info)
 		snprintf(name, sizeof(name), "syscall_%ld", req->nr);
 	json_object_object_add(o, "syscall", json_object_new_string(info ? info->name : name));
@@ -180,7 +171,7 @@ void audit_event(struct audit *a, pid_t pid, const char *what, const char *verdi
 
 	if (!audit_enabled(a))
 		return;
-	o = base(a, guest_pid(a, pid));
+	o = base(a, guest_pid(pid));
 	json_object_object_add(o, "event", json_object_new_string(what));
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
 	emit(a, o);

@@ -14,7 +14,6 @@
 struct audit {
 	int fd;          /* AuditLog=, or -1 */
 	bool to_stderr;  /* --audit=-, or an instance (its log) */
-	bool pid_ns;     /* the guest has its own PID namespace: pids as it sees them */
 	const char *instance; /* NULL for `umld run` */
 	pthread_mutex_t lock;
 	unsigned long lines;

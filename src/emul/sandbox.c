@@ -295,8 +295,9 @@ static int make_private(struct sandbox *sb, struct fs_wants *fs, struct umld_err
 	}
 	snprintf(sb->scratch, sizeof(sb->scratch), "%s/tmp", sb->base);
 	snprintf(sb->dev, sizeof(sb->dev), "%s/dev", sb->base);
+	snprintf(sb->shm, sizeof(sb->shm), "%s/shm", sb->base);
 	if (mkdir(sb->scratch, 01777) < 0 || chmod(sb->scratch, 01777) < 0 ||
-	    mkdir(sb->dev, 0755) < 0)
+	    mkdir(sb->shm, 01777) < 0 || chmod(sb->shm, 01777) < 0 || mkdir(sb->dev, 0755) < 0)
 		return umld_err_set(err, -errno, "sandbox: %s: %s", sb->base, strerror(errno));
 	for (size_t i = 0; i < ARRAY_SIZE(dev_files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", sb->dev, dev_files[i]);
@@ -311,9 +312,22 @@ static int make_private(struct sandbox *sb, struct fs_wants *fs, struct umld_err
 	snprintf(path, sizeof(path), "%s/shm", sb->dev);
 	if (mkdir(path, 01777) < 0 || chmod(path, 01777) < 0)
 		return umld_err_set(err, -errno, "sandbox: %s: %s", path, strerror(errno));
+	/* the emulated filesystem binds directories only: there the host's
+	 * /dev stays, opened with the user's rights, but /dev/shm, which
+	 * anyone may write, is private (the containerized one gets all of
+	 * the private /dev, add_dev_binds) */
 	r = add_bind(fs, sb->scratch, "/tmp", false, err);
 	if (r == 0)
-		r = add_bind(fs, sb->dev, "/dev", false, err);
+		r = add_bind(fs, sb->shm, "/dev/shm", false, err);
+	return r;
+}
+
+/* The containerized filesystem: the private /dev with the host's few
+ * harmless devices bound into it. */
+static int add_dev_binds(struct sandbox *sb, struct fs_wants *fs, struct umld_err *err)
+{
+	int r = add_bind(fs, sb->dev, "/dev", false, err);
+
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_files); i++) {
 		snprintf(sb->dev_paths[i], sizeof(sb->dev_paths[i]), "/dev/%s", dev_files[i]);
 		r = add_bind(fs, sb->dev_paths[i], sb->dev_paths[i], false, err);
@@ -358,6 +372,27 @@ static int make_hide_layer(struct sandbox *sb, struct fs_wants *fs, struct umld_
 	return 0;
 }
 
+/* A ReadOnly=/ReadWrite= path under /tmp is bound over the private /tmp:
+ * its mount point is made there. */
+static void scratch_mount_point(const struct sandbox *sb, const char *path)
+{
+	char mp[PATH_MAX];
+	struct stat st;
+
+	if (!sb->scratch[0] || strncmp(path, "/tmp/", 5) != 0 || stat(path, &st) < 0)
+		return;
+	snprintf(mp, sizeof(mp), "%s%s", sb->scratch, path + 4);
+	for (char *s = mp + strlen(sb->scratch) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(mp, 0755);
+		*s = '/';
+	}
+	if (S_ISDIR(st.st_mode))
+		mkdir(mp, 0755);
+	else
+		close(open(mp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+}
+
 int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct fs_wants *fs,
 		    long max_tasks, const char *instance, struct umld_err *err)
 {
@@ -382,12 +417,16 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct f
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < p->nread_write; i++)
+	for (size_t i = 0; i < p->nread_write; i++) {
+		scratch_mount_point(sb, p->read_write[i]);
 		if ((r = add_bind(fs, p->read_write[i], p->read_write[i], false, err)) < 0)
 			return r;
-	for (size_t i = 0; i < p->nread_only; i++)
+	}
+	for (size_t i = 0; i < p->nread_only; i++) {
+		scratch_mount_point(sb, p->read_only[i]);
 		if ((r = add_bind(fs, p->read_only[i], p->read_only[i], true, err)) < 0)
 			return r;
+	}
 	if (p->nhide && (r = make_hide_layer(sb, fs, err)) < 0)
 		return r;
 	return 0;
@@ -735,14 +774,13 @@ static void child_paths(struct sandbox *sb, const struct fs_wants *fs, bool fs_c
 		c->ll_write[c->nll_write++] = dev_rw[i];
 }
 
-int sandbox_claim(struct sandbox *sb, struct emul_table *t, const struct fs_wants *fs,
+int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 		  bool fs_container, bool pid_ns, bool net_ns, struct umld_err *err)
 {
 	const char *why = NULL;
-	int abi;
+	int abi, r;
 
 	sb->pids_isolated = pid_ns;
-	sb->audit.pid_ns = pid_ns;
 	sb->net_ns = net_ns;
 	if (sb->strict && geteuid() == 0 && !fs_container)
 		return umld_err_usage(err, "--sandbox=strict as root needs the containerized "
@@ -752,6 +790,8 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, const struct fs_want
 	if (sb->strict && geteuid() == 0 && !sb->child.landlock_abi)
 		return umld_err_usage(err, "--sandbox=strict as root needs Landlock to keep a guest "
 					   "root out of the host's /dev and /proc/sys: %s", why);
+	if (sb->strict && fs_container && (r = add_dev_binds(sb, fs, err)) < 0)
+		return r;
 	sb->wrap = calloc(ABI_COUNT * SC_NR_LIMIT, sizeof(*sb->wrap));
 	if (!sb->wrap)
 		return umld_err_set(err, -ENOMEM, "out of memory");

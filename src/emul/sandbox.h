@@ -88,7 +88,8 @@ struct sandbox {
 	bool pids_isolated;           /* a PID namespace: the kernel keeps signals inside */
 	char base[64];                /* private, removed at the end: */
 	char scratch[80];             /* ... base/tmp, the guest's /tmp */
-	char dev[80];                 /* ... base/dev, the guest's /dev */
+	char dev[80];                 /* ... base/dev, the guest's /dev (containerized) */
+	char shm[80];                 /* ... base/shm, its /dev/shm (emulated) */
 	char dev_paths[8][16];        /* the host's devices bound into it */
 	char hide_layer[96];          /* whiteouts of Hide=, removed at the end */
 	char explain[4][256];
@@ -122,7 +123,7 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct f
  * (paths as the guest sees them); pid_ns: the guest has its own PID
  * namespace; net_ns: the guest gets a network namespace of its own
  * (sandbox_wants_netns). */
-int sandbox_claim(struct sandbox *sb, struct emul_table *t, const struct fs_wants *fs,
+int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 		  bool fs_container, bool pid_ns, bool net_ns, struct umld_err *err);
 /* The guest runs: the wall-clock timeout starts. */
 /* Whether the guest should get a network namespace, when one can be had. */
