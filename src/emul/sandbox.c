@@ -338,11 +338,15 @@ static int add_dev_binds(struct sandbox *sb, struct fs_wants *fs, struct umld_er
 }
 
 /* Hide=: a base layer on top of the others holding a whiteout at each
- * path, so that both backends show it as absent. In /dev/shm where it can
- * be: overlayfs refuses a layer inside another (the host's /). */
+ * path, so that both backends show it as absent. Over the host's / as
+ * root (the containerized filesystem) it goes to /dev/shm, another mount:
+ * overlayfs refuses a layer inside another. Elsewhere in the private
+ * directory: the emulated filesystem maps host paths under /dev to its
+ * /dev bind. */
 static int make_hide_layer(struct sandbox *sb, struct fs_wants *fs, struct umld_err *err)
 {
-	const char *parent = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : sb->base;
+	const char *parent = fs->nroots == 0 && geteuid() == 0 && access("/dev/shm", W_OK) == 0 ?
+			     "/dev/shm" : sb->base[0] ? sb->base : "/tmp";
 	char path[PATH_MAX];
 
 	snprintf(sb->hide_layer, sizeof(sb->hide_layer), "%s/umld-hide-XXXXXX", parent);
