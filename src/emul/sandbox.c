@@ -722,6 +722,23 @@ static void deny_name(struct sandbox *sb, const char *name, int error)
 			sb->deny[abi][info->nr[abi]] = error;
 }
 
+/* Allow=NAME: off the deny table and unchecked, in the 64-bit ABI (strict
+ * keeps the whole i386 ABI closed). */
+static void allow_name(struct sandbox *sb, const char *name)
+{
+	const struct sc_info *info = sc_by_name(name);
+	int nr = info ? info->nr[ABI_X86_64] : -1;
+
+	if (nr >= 0 && nr < SC_NR_LIMIT) {
+		sb->deny[ABI_X86_64][nr] = 0;
+		sb->allowed[ABI_X86_64][nr] = true;
+	}
+	if (!sb->strict && info && info->nr[ABI_I386] >= 0 && info->nr[ABI_I386] < SC_NR_LIMIT) {
+		sb->deny[ABI_I386][info->nr[ABI_I386]] = 0;
+		sb->allowed[ABI_I386][info->nr[ABI_I386]] = true;
+	}
+}
+
 static void claim(struct sandbox *sb, struct emul_table *t, int abi, int nr)
 {
 	const struct emul_handler *prev = t->by_nr[abi][nr];
@@ -815,11 +832,15 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 	}
 	if (net_closed(sb))
 		deny_name(sb, "socketcall", EPERM); /* i386: socket() by another door */
-	for (size_t i = 0; i < sb->p.nrules; i++)
-		deny_name(sb, sb->p.rules[i].name, sb->p.rules[i].error);
+	for (size_t i = 0; i < sb->p.nrules; i++) {
+		if (sb->p.rules[i].error)
+			deny_name(sb, sb->p.rules[i].name, sb->p.rules[i].error);
+		else
+			allow_name(sb, sb->p.rules[i].name);
+	}
 	for (abi = 0; abi < ABI_COUNT; abi++)
 		for (int nr = 0; nr < SC_NR_LIMIT; nr++)
-			if (sb->deny[abi][nr] || check_of(sb, abi, nr))
+			if (sb->deny[abi][nr] || (check_of(sb, abi, nr) && !sb->allowed[abi][nr]))
 				claim(sb, t, abi, nr);
 	if (sb->strict) {
 		sb->child.active = true;

@@ -97,6 +97,8 @@ struct sandbox {
 	struct audit audit;
 	/* per ABI and number: the errno of a denial, 0 when not denied */
 	int deny[ABI_COUNT][SC_NR_LIMIT];
+	/* Allow=: neither denied nor checked */
+	bool allowed[ABI_COUNT][SC_NR_LIMIT];
 	/* the handlers the sandbox wrapped */
 	const struct emul_handler *prev[ABI_COUNT][SC_NR_LIMIT];
 	/* its own entries, one per call it claims ([ABI_COUNT][SC_NR_LIMIT]) */
