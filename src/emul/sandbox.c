@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -276,8 +277,7 @@ static int add_bind(struct fs_wants *fs, const char *host, const char *guest, bo
 
 /* The files of the guest's /dev: empty files as mount points for the
  * host's, in a private directory that is its /dev. */
-static const char *const dev_files[] = { "null", "zero", "full", "random", "urandom", "tty",
-					 "ptmx" };
+static const char *const dev_files[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 static int make_private(struct sandbox *sb, struct fs_wants *fs, struct umld_err *err)
 {
@@ -309,6 +309,10 @@ static int make_private(struct sandbox *sb, struct fs_wants *fs, struct umld_err
 	snprintf(path, sizeof(path), "%s/pts", sb->dev);
 	if (mkdir(path, 0755) < 0)
 		return umld_err_set(err, -errno, "sandbox: %s: %s", path, strerror(errno));
+	/* the guest's own devpts instance is mounted at pts (sandbox_child_apply) */
+	snprintf(path, sizeof(path), "%s/ptmx", sb->dev);
+	if (symlink("pts/ptmx", path) < 0)
+		return umld_err_set(err, -errno, "sandbox: %s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/shm", sb->dev);
 	if (mkdir(path, 01777) < 0 || chmod(path, 01777) < 0)
 		return umld_err_set(err, -errno, "sandbox: %s: %s", path, strerror(errno));
@@ -332,8 +336,7 @@ static int add_dev_binds(struct sandbox *sb, struct fs_wants *fs, struct umld_er
 		snprintf(sb->dev_paths[i], sizeof(sb->dev_paths[i]), "/dev/%s", dev_files[i]);
 		r = add_bind(fs, sb->dev_paths[i], sb->dev_paths[i], false, err);
 	}
-	if (r == 0)
-		r = add_bind(fs, "/dev/pts", "/dev/pts", false, err);
+	sb->child.devpts = true;
 	return r;
 }
 
@@ -965,6 +968,21 @@ static int child_fail(char *why, size_t size, const char *what, int e)
 	return -e;
 }
 
+int sandbox_child_ns(const struct sandbox_child *c, char *why, size_t size)
+{
+	int r;
+
+	if (!c->active)
+		return 0;
+	if (c->lo_up && (r = lo_up()) < 0)
+		return child_fail(why, size, "bringing lo up", -r);
+	/* ptys of its own: none of the host's terminals can be reached */
+	if (c->devpts && mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+			       "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return child_fail(why, size, "a devpts of its own at /dev/pts", errno);
+	return 0;
+}
+
 int sandbox_child_apply(const struct sandbox_child *c, char *why, size_t size)
 {
 	const char *what = NULL;
@@ -972,8 +990,6 @@ int sandbox_child_apply(const struct sandbox_child *c, char *why, size_t size)
 
 	if (!c->active)
 		return 0;
-	if (c->lo_up && (r = lo_up()) < 0)
-		return child_fail(why, size, "bringing lo up", -r);
 	if (c->landlock_abi) {
 		struct landlock_wants w = {
 			.abi = c->landlock_abi,

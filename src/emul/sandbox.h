@@ -60,6 +60,7 @@ struct sandbox_child {
 	bool active;
 	bool lo_up;        /* a new network namespace: bring lo up */
 	bool tcp_closed;   /* no network: Landlock closes TCP and scopes too */
+	bool devpts;       /* mount a devpts instance of its own at /dev/pts */
 	bool drop_caps;
 	int landlock_abi;  /* 0: none */
 	/* Landlock rules, as paths the child sees (after pivot_root for the
@@ -70,7 +71,9 @@ struct sandbox_child {
 	size_t nll_write;
 };
 /* In the child, async-signal-safe apart from libcap-ng: 0, or -errno with
- * what failed in why. */
+ * what failed in why. sandbox_child_ns right after its namespaces are set
+ * up (lo, devpts), sandbox_child_apply just before its filter. */
+int sandbox_child_ns(const struct sandbox_child *c, char *why, size_t size);
 int sandbox_child_apply(const struct sandbox_child *c, char *why, size_t size);
 
 #define SB_TASK_BUCKETS 256

@@ -398,6 +398,10 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 				"cannot join the instance's namespaces: ", strerror(-r), NULL });
 	} else {
 		r = child_setup_ns(ns, uid, gid, o->cwd, why, sizeof(why));
+		/* before the monitor hears "k": from then on (sysemu mode) its
+		 * calls may already be the guest's */
+		if (r == 0 && o->sandbox)
+			r = sandbox_child_ns(o->sandbox, why, sizeof(why));
 		if (r < 0 && !why[0])
 			str_join(why, sizeof(why), (const char *const[]){
 				"cannot enter the guest's namespaces: ", strerror(-r), NULL });
