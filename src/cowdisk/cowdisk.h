@@ -27,6 +27,7 @@
 #define COW_XATTR_OPAQUE "user.overlay.opaque"
 #define COW_XATTR_OWNER "user.umld.owner" /* "UID:GID", decimal */
 #define COW_XATTR_MODE "user.umld.mode"   /* octal mode bits */
+#define COW_XATTR_RDEV "user.umld.rdev" /* c|b:MAJOR:MINOR: a device node the fake root made */
 
 struct cow_stack {
 	int lower_fd[COW_LOWER_MAX]; /* O_PATH|O_DIRECTORY fds, lowest first */

@@ -148,7 +148,7 @@ void audit_denial(struct audit *a, const struct sc_request *req, const char *pat
 
 	if (!audit_enabled(a))
 		return;
-	o = base(a, guest_pid(req->tid));
+	o = base(a, a->vpid ? a->vpid(a->vpid_arg, req->tid) : guest_pid(req->tid));
 	if (!info)
 		snprintf(name, sizeof(name), "syscall_%ld", req->nr);
 	json_object_object_add(o, "syscall", json_object_new_string(info ? info->name : name));

@@ -15,6 +15,9 @@ struct audit {
 	int fd;          /* AuditLog=, or -1 */
 	bool to_stderr;  /* --audit=-, or an instance (its log) */
 	const char *instance; /* NULL for `umld run` */
+	/* the emulated pids: the guest's pid of a host tid (else NStgid) */
+	pid_t (*vpid)(void *arg, pid_t tid);
+	void *vpid_arg;
 	pthread_mutex_t lock;
 	unsigned long lines;
 };

@@ -36,6 +36,10 @@ struct fs_wants {
 	const char *cow; /* --cow: the writable layer; NULL: the root is read-only */
 	struct fs_bind binds[FS_BINDS_MAX];
 	size_t nbinds;
+	/* not a user's flag: the host's / bound at / and written in place
+	 * (the emulated pid backend's /proc needs the emulated filesystem
+	 * when no --root is given) */
+	bool root_in_place;
 };
 
 static inline bool fs_wanted(const struct fs_wants *w)
@@ -51,9 +55,12 @@ int fs_bind_parse(char *s, struct fs_bind *b, const char **why);
 /* Checks the layers for either backend, in the monitor (fs_layers.c): each
  * --root and --cow through cow_open (which refuses a non-empty unmarked cow
  * directory, a cow layer inside a base layer and the like, and marks an
- * empty one), and that each --bind HOST exists. 0, or -errno with err filled
+ * empty one), and that each --bind HOST exists. With --cow it then takes the
+ * layer's lock (flock LOCK_EX on its directory, the lock `umld cow` takes
+ * too) into *lock_fd, close-on-exec, held for as long as the instance runs:
+ * a layer another instance uses is refused. 0, or -errno with err filled
  * (bad input: exit 2). */
-int fs_layers_check(const struct fs_wants *w, struct umld_err *err);
+int fs_layers_check(const struct fs_wants *w, int *lock_fd, struct umld_err *err);
 
 /* ---- containerized backend (fs_mount.c) ---- */
 

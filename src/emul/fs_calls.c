@@ -87,9 +87,12 @@ static void guest_fd_path(char *buf, size_t size, pid_t tid, int fd)
 /* ---- ownership as a fake root sees it ---- */
 
 /* The recorded owner and mode of an upper-layer entry, over what the host
- * has; and the monitor's own ids shown as root, as a user namespace would. */
+ * has; and the monitor's own ids shown as root, as a user namespace would.
+ * A device node the virtual root made (an empty file, see mknod_common)
+ * shows as the node: its type in *mode and its number in *rdev (when
+ * rdev is given). */
 static void fake_owner(const struct fs_emul *fs, const char *path, uid_t *uid, gid_t *gid,
-		       mode_t *mode)
+		       mode_t *mode, dev_t *rdev)
 {
 	char v[64];
 	ssize_t n;
@@ -113,6 +116,17 @@ static void fake_owner(const struct fs_emul *fs, const char *path, uid_t *uid, g
 	if (n > 0) {
 		v[n] = '\0';
 		*mode = (*mode & S_IFMT) | ((mode_t)strtoul(v, NULL, 8) & 07777);
+	}
+	n = S_ISREG(*mode) ? lgetxattr(path, COW_XATTR_RDEV, v, sizeof(v) - 1) : -1;
+	if (n > 0) {
+		unsigned ma, mi;
+		char kind;
+		v[n] = '\0';
+		if (sscanf(v, "%c:%u:%u", &kind, &ma, &mi) == 3 && (kind == 'c' || kind == 'b')) {
+			*mode = (*mode & 07777) | (kind == 'c' ? S_IFCHR : S_IFBLK);
+			if (rdev)
+				*rdev = makedev(ma, mi);
+		}
 	}
 }
 
@@ -353,7 +367,7 @@ static int stat_loc(struct fs_emul *fs, const struct fs_loc *loc, struct stat *s
 		return -ENOENT;
 	*st = loc->e.st;
 	at_path(p, sizeof(p), fs_loc_dirfd(loc), loc->name);
-	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode);
+	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode, &st->st_rdev);
 	return 0;
 }
 
@@ -374,7 +388,7 @@ static int stat_guest_fd(struct fs_emul *fs, pid_t tid, int fd, struct stat *st)
 	guest_fd_path(p, sizeof(p), tid, fd);
 	if (stat(p, st) < 0)
 		return errno == ENOENT ? -EBADF : -errno;
-	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode);
+	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode, &st->st_rdev);
 	return 0;
 }
 
@@ -435,6 +449,23 @@ static struct verdict h_fstat(struct emul_ctx *ctx, const struct sc_request *req
 	return r < 0 ? verdict_deny(-r) : verdict_return(0);
 }
 
+static void statx_fake_owner(const struct fs_emul *fs, const char *p, struct statx *stx)
+{
+	uid_t u = stx->stx_uid;
+	gid_t g = stx->stx_gid;
+	mode_t m = stx->stx_mode;
+	dev_t rdev = makedev(stx->stx_rdev_major, stx->stx_rdev_minor);
+
+	if (!fs->fake_root)
+		return;
+	fake_owner(fs, p, &u, &g, &m, &rdev);
+	stx->stx_uid = u;
+	stx->stx_gid = g;
+	stx->stx_mode = (uint16_t)m;
+	stx->stx_rdev_major = major(rdev);
+	stx->stx_rdev_minor = minor(rdev);
+}
+
 static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req)
 {
 	struct fs_emul *fs = fs_of(ctx);
@@ -460,6 +491,8 @@ static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req
 		r = statx(AT_FDCWD, p, flags & AT_STATX_SYNC_TYPE, mask, &stx) < 0 ? -errno : 0;
 		if (r == -ENOENT)
 			r = -EBADF;
+		if (r == 0)
+			statx_fake_owner(fs, p, &stx);
 	} else {
 		r = fs_resolve(fs, req->tid, dirfd, path[0] ? path : ".",
 			       (flags & AT_SYMLINK_NOFOLLOW) ? 0 : FS_FOLLOW, &loc);
@@ -472,20 +505,13 @@ static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req
 			r = statx(fs_loc_dirfd(&loc), loc.name,
 				  AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), mask,
 				  &stx) < 0 ? -errno : 0;
+			if (r == 0)
+				statx_fake_owner(fs, p, &stx); /* while p's fd is open */
 		}
 		fs_loc_free(&loc);
 	}
 	if (r < 0)
 		return verdict_deny(-r);
-	if (fs->fake_root) {
-		uid_t u = stx.stx_uid;
-		gid_t g = stx.stx_gid;
-		mode_t m = stx.stx_mode;
-		fake_owner(fs, p, &u, &g, &m);
-		stx.stx_uid = u;
-		stx.stx_gid = g;
-		stx.stx_mode = (uint16_t)m;
-	}
 	r = req_write(req, req->args[4], &stx, sizeof(stx));
 	return r < 0 ? verdict_deny(-r) : verdict_return(0);
 }
@@ -716,7 +742,7 @@ static struct verdict mknod_common(struct emul_ctx *ctx, const struct sc_request
 			fsetxattr(fd, COW_XATTR_MODE, v, strlen(v), 0);
 			snprintf(v, sizeof(v), "%c:%u:%u", type == S_IFCHR ? 'c' : 'b',
 				 major(dev), minor(dev));
-			fsetxattr(fd, "user.umld.rdev", v, strlen(v), 0);
+			fsetxattr(fd, COW_XATTR_RDEV, v, strlen(v), 0);
 			close(fd);
 		}
 	}
@@ -1285,7 +1311,7 @@ static int do_chown(struct fs_emul *fs, const char *p, uint32_t uid, uint32_t gi
 		cu = st.st_uid;
 		cg = st.st_gid;
 		m = st.st_mode;
-		fake_owner(fs, p, &cu, &cg, &m);
+		fake_owner(fs, p, &cu, &cg, &m, NULL);
 		snprintf(v, sizeof(v), "%u:%u", uid == (uint32_t)-1 ? (unsigned)cu : uid,
 			 gid == (uint32_t)-1 ? (unsigned)cg : gid);
 		return (follow ? setxattr(p, COW_XATTR_OWNER, v, strlen(v), 0)

@@ -21,6 +21,7 @@
 
 #include "common/util.h"
 #include "emul/fs_emul.h"
+#include "emul/pids.h"
 #include "emul/vkernel.h"
 #include "sysemu/mem.h"
 
@@ -74,17 +75,70 @@ static bool needs_merge(const struct fs_emul *fs, const struct fs_loc *loc)
 	return fs->stack.upper_fd >= 0 && loc->rel[0] == '\0';
 }
 
+/* /proc and /proc/PID/task with emulated pids: the host's other names,
+ * then the guest's processes (or the process's threads) by virtual id. */
+static bool proc_pid_dir(const struct fs_emul *fs, const struct fs_loc *loc, pid_t *tgid)
+{
+	int a, n = 0;
+
+	if (!fs->pids || !fs->mnt[loc->m].proc)
+		return false;
+	*tgid = 0;
+	if (loc->rel[0] == '\0')
+		return true;
+	if (sscanf(loc->rel, "%d/task%n", &a, &n) != 1 || loc->rel[n] != '\0')
+		return false;
+	*tgid = pids_to_host(fs->pids, a, false);
+	return *tgid > 0;
+}
+
+static int proc_list(struct fs_emul *fs, const struct fs_loc *loc, pid_t tgid, struct dlist *l)
+{
+	int dfd = openat(loc->dir.fd[0], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pid_t v[4096];
+	char name[32], host[32];
+	struct stat st;
+	int r = 0;
+
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	for (struct dirent *e; r == 0 && (e = readdir(d));) {
+		char *end;
+		long num = strtol(e->d_name, &end, 10);
+		if (!*end && num > 0)
+			continue; /* the host's pids */
+		if (tgid == 0 || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			r = dlist_add(e->d_name, e->d_type, e->d_ino, l);
+	}
+	size_t n = pids_list(fs->pids, tgid, v, ARRAY_SIZE(v));
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		snprintf(name, sizeof(name), "%d", (int)v[i]);
+		if (!pids_proc_name(fs->pids, loc->rel, name, host, sizeof(host), true) ||
+		    fstatat(dirfd(d), host, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* ended meanwhile */
+		r = dlist_add(name, DT_DIR, st.st_ino, l);
+	}
+	closedir(d);
+	return r;
+}
+
+static struct verdict dents_emit(const struct sc_request *req, int gfd, struct dlist *l,
+				 bool is64);
+
 static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request *req, bool is64)
 {
 	struct fs_emul *fs = fs_of(ctx);
 	int gfd = (int)(int32_t)req->args[0];
-	uint64_t buf = req->args[1];
-	size_t count = (size_t)(uint32_t)req->args[2];
 	char vpath[PATH_MAX + 3], link[64];
 	struct fs_loc loc;
 	struct dlist l = { 0 };
 	struct stat st;
-	int r, fd = -1;
+	int r;
 
 	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)req->tid, gfd);
 	if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -94,6 +148,16 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 	strcat(vpath, "/."); /* the directory itself, with its own layers */
 	if (fs_resolve(fs, req->tid, AT_FDCWD, vpath, 0, &loc) < 0)
 		return verdict_pass();
+	pid_t tgid;
+	if (proc_pid_dir(fs, &loc, &tgid)) {
+		r = proc_list(fs, &loc, tgid, &l);
+		fs_loc_free(&loc);
+		if (r < 0) {
+			dlist_free(&l);
+			return verdict_deny(-r);
+		}
+		return dents_emit(req, gfd, &l, is64);
+	}
 	if (!needs_merge(fs, &loc)) {
 		fs_loc_free(&loc);
 		return verdict_pass();
@@ -108,8 +172,21 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 	if (r == 0)
 		r = cow_readdir(&fs->stack, loc.rel, dlist_add, &l);
 	fs_loc_free(&loc);
-	if (r < 0)
-		goto out;
+	if (r < 0) {
+		dlist_free(&l);
+		return verdict_deny(-r);
+	}
+	return dents_emit(req, gfd, &l, is64);
+}
+
+/* Writes the entries of l from the fd's position on; frees l. */
+static struct verdict dents_emit(const struct sc_request *req, int gfd, struct dlist *lp,
+				 bool is64)
+{
+	uint64_t buf = req->args[1];
+	size_t count = (size_t)(uint32_t)req->args[2];
+	struct dlist l = *lp;
+	int r, fd;
 
 	fd = fs_guest_fd_copy(req->tid, gfd);
 	if (fd < 0) {

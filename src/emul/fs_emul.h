@@ -59,8 +59,12 @@ struct fs_emul {
 	size_t nmnt;
 	char cwd0[PATH_MAX]; /* the working directory of a process not seen before */
 	bool fake_root;      /* ownership changes are recorded, not made */
+	bool root_in_place;  /* fs_wants.root_in_place: a bind at / */
 	pthread_mutex_t lock;
 	struct fs_task *tasks[FS_PROC_BUCKETS];
+	/* the emulated pid table (pids.h), or NULL: /proc's numbered names
+	 * are then virtual pids */
+	struct vk_pids *pids;
 };
 
 /* A resolved path: the directory that holds the last component, and what
@@ -142,6 +146,9 @@ enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, 
 				    size_t size);
 /* A copy of the guest's fd in the monitor (sharing its open file); -errno. */
 int fs_guest_fd_copy(pid_t tid, int fd);
+/* The start of /proc/TID/FILE (at most size-1 bytes, NUL-terminated): its
+ * length, or -errno. */
+ssize_t fs_proc_read(pid_t tid, const char *file, char *buf, size_t size);
 /* A field of /proc/TID/status ("Tgid:", "Umask:"...): its value after the
  * name, in buf; false when the task or the field is gone. */
 bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size);

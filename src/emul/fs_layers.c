@@ -3,9 +3,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cowdisk/cowdisk.h"
 #include "emul/fs.h"
@@ -34,7 +37,26 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
-int fs_layers_check(const struct fs_wants *w, struct umld_err *err)
+/* The instance's hold on its layer, released when the monitor exits. */
+static int lock_cow(const char *dir, struct umld_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return umld_err_usage(err, "--cow: %s: %s", dir, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return umld_err_usage(err, "--cow: %s: in use by a running instance (or by "
+						   "umld cow)", dir);
+		return umld_err_usage(err, "--cow: %s: cannot lock: %s", dir, strerror(e));
+	}
+	return fd;
+}
+
+int fs_layers_check(const struct fs_wants *w, int *lock_fd, struct umld_err *err)
 {
 	char *lowers[FS_ROOTS_MAX + 1] = { 0 };
 	struct cow_stack s;
@@ -61,6 +83,13 @@ int fs_layers_check(const struct fs_wants *w, struct umld_err *err)
 		if (stat(w->binds[i].host, &st) < 0)
 			return umld_err_usage(err, "--bind: %s: %s", w->binds[i].host,
 					      strerror(errno));
+	}
+	*lock_fd = -1;
+	if (w->cow) {
+		r = lock_cow(w->cow, err);
+		if (r < 0)
+			return r;
+		*lock_fd = r;
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "common/util.h"
 #include "emul/fs_emul.h"
+#include "emul/pids.h"
 
 void fs_loc_free(struct fs_loc *loc)
 {
@@ -126,6 +127,13 @@ static int cursor_set(struct fs_emul *fs, struct cursor *c, const char *vpath)
 		return r;
 	rel = vpath + (m ? fs->mnt[m].len : 0);
 	snprintf(buf, sizeof(buf), "%s", rel);
+	if (fs->pids && fs->mnt[m].proc && *rel) {
+		/* virtual pids in the guest's path, host ones on the host */
+		while (*rel == '/')
+			rel++;
+		if (!pids_proc_path(fs->pids, rel, buf, sizeof(buf), true))
+			return -ENAMETOOLONG;
+	}
 	bool first = true;
 	for (char *save = NULL, *p = strtok_r(buf, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		struct cow_entry e;
@@ -180,8 +188,18 @@ enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, 
 			bm = (int)i;
 		}
 	}
+	if (bm > 0 && fs->pids && fs->mnt[bm].proc && host[best] == '/') {
+		char rel[PATH_MAX];
+		if (pids_proc_path(fs->pids, host + best + 1, rel, sizeof(rel), false)) {
+			snprintf(out, size, "%s/%s", fs->mnt[bm].guest, rel);
+			return FS_HOST_BIND;
+		}
+	}
 	if (bm > 0) {
-		snprintf(out, size, "%s%s", fs->mnt[bm].guest, host + best);
+		if (fs->mnt[bm].len > 1)
+			snprintf(out, size, "%s%s", fs->mnt[bm].guest, host + best);
+		else /* a bind at / (fs_wants.root_in_place) */
+			snprintf(out, size, "%s", host[best] ? host + best : "/");
 		return FS_HOST_BIND;
 	}
 	/* the upper layer before the lowers: it may lie inside one */
@@ -229,6 +247,14 @@ int fs_proc_magic(struct fs_emul *fs, pid_t tid, const char *rel, char *target, 
 
 	if (!me)
 		return -ENOMEM;
+	if (fs->pids && (strcmp(rel, "self") == 0 || strcmp(rel, "thread-self") == 0)) {
+		pid_t vtid, vpid = pids_vpid_of(fs->pids, tid, &vtid);
+		if (strcmp(rel, "self") == 0)
+			snprintf(target, size, "%d", (int)vpid);
+		else
+			snprintf(target, size, "%d/task/%d", (int)vpid, (int)vtid);
+		return 0;
+	}
 	if (strcmp(rel, "self") == 0) {
 		snprintf(target, size, "%d", (int)me->tgid);
 		return 0;
@@ -239,9 +265,14 @@ int fs_proc_magic(struct fs_emul *fs, pid_t tid, const char *rel, char *target, 
 	}
 	if (sscanf(rel, "%d/%n", &pid, &used) != 1 || used == 0)
 		return 1;
+	if (fs->pids)
+		pid = pids_to_host(fs->pids, pid, false); /* the path's are virtual */
 	snprintf(tail, sizeof(tail), "%s", rel + used);
-	if (sscanf(tail, "task/%d/%n", &tpid, &used) == 1 && used > 0)
+	if (sscanf(tail, "task/%d/%n", &tpid, &used) == 1 && used > 0) {
 		memmove(tail, tail + used, strlen(tail + used) + 1);
+		if (fs->pids)
+			tpid = pids_to_host(fs->pids, tpid, false);
+	}
 	if (strcmp(tail, "cwd") != 0 && strcmp(tail, "root") != 0 && strcmp(tail, "exe") != 0 &&
 	    sscanf(tail, "fd/%d", &fd) != 1 && strncmp(tail, "map_files/", 10) != 0 &&
 	    strncmp(tail, "ns/", 3) != 0)
@@ -412,6 +443,14 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 				     name) >= sizeof(nv)) {
 			r = -ENAMETOOLONG;
 			goto out;
+		}
+		if (fs->pids && fs->mnt[c.m].proc) {
+			/* /proc/PID and /proc/PID/task/TID: the path keeps the
+			 * virtual number, the lookup is of the host's */
+			char host_name[32];
+			if (pids_proc_name(fs->pids, c.vpath + fs->mnt[c.m].len, name, host_name,
+					   sizeof(host_name), true))
+				snprintf(name, sizeof(name), "%s", host_name);
 		}
 		mm = mount_at(fs, nv);
 		if (mm > 0) {

@@ -80,7 +80,7 @@ static int add_bind(struct fs_emul *fs, const char *host, const char *guest, boo
 			return 0;
 		}
 	}
-	if (strcmp(m->guest, "/") == 0) {
+	if (strcmp(m->guest, "/") == 0 && !fs->root_in_place) {
 		close(fd);
 		return umld_err_usage(err, "--bind: %s: binding over the root is --root's job", host);
 	}
@@ -115,6 +115,7 @@ int fs_emul_init(struct fs_emul *fs, const struct fs_wants *w, const char *cwd, 
 	if (w->cow && !realpath(w->cow, fs->upper_path))
 		snprintf(fs->upper_path, PATH_MAX, "%s", w->cow);
 	fs->fake_root = fake_root;
+	fs->root_in_place = w->root_in_place;
 	/* the root */
 	snprintf(fs->mnt[0].guest, sizeof(fs->mnt[0].guest), "/");
 	fs->mnt[0].len = 1;
@@ -170,21 +171,31 @@ static struct fs_task **task_slot(struct fs_emul *fs, pid_t tid)
 	return pp;
 }
 
-bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size)
+ssize_t fs_proc_read(pid_t tid, const char *file, char *buf, size_t size)
 {
-	char path[64], text[1536];
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	n = read(fd, text, sizeof(text) - 1);
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
 	close(fd);
-	if (n <= 0)
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size)
+{
+	char text[1536];
+
+	if (fs_proc_read(tid, "status", text, sizeof(text)) <= 0)
 		return false;
-	text[n] = '\0';
 	size_t len = strlen(name);
 	for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, name, len) != 0)

@@ -21,17 +21,22 @@ int emul_table_add(struct emul_table *t, const struct emul_feature *f, struct um
 		if (!info)
 			return umld_err_set(err, -EINVAL, "feature %s: unknown system call %s",
 					    f->name, h->name);
+		if (h->exit && !h->needs_ptrace)
+			return umld_err_set(err, -EINVAL, "feature %s: %s has an exit hook but "
+					    "can be served from a notification", f->name, h->name);
 		for (int abi = 0; abi < ABI_COUNT; abi++) {
 			int nr = info->nr[abi];
 
 			if (!(abis & (1u << abi)) || nr < 0)
 				continue;
-			if (t->by_nr[abi][nr])
+			if (t->by_nr[abi][nr] && !t->weak[abi][nr])
 				return umld_err_set(err, -EEXIST,
 						    "feature %s: %s (%s) is already claimed", f->name,
 						    h->name, abi_name(abi));
+			if (!t->by_nr[abi][nr])
+				t->claimed++;
 			t->by_nr[abi][nr] = h;
-			t->claimed++;
+			t->weak[abi][nr] = f->weak;
 		}
 	}
 	return 0;

@@ -20,6 +20,11 @@ struct emul_ctx {
 };
 
 typedef struct verdict (*emul_enter_fn)(struct emul_ctx *ctx, const struct sc_request *req);
+/* At the syscall-exit stop of a call the handler let run (PASS or REWRITE):
+ * req is the request as it entered (original arguments), ret what the call
+ * returned; the result is what the guest gets instead. The task is stopped
+ * under ptrace, so req_read/req_write reach its memory. */
+typedef int64_t (*emul_exit_fn)(struct emul_ctx *ctx, const struct sc_request *req, int64_t ret);
 
 /* Which ABIs an entry claims the call in. */
 #define EMUL_ABI_64 (1u << ABI_X86_64)
@@ -45,17 +50,27 @@ struct emul_handler {
 	 * false makes it restart. NULL: it could. */
 	bool (*may_block)(const struct sc_request *req);
 	emul_enter_fn enter;
+	/* Asks for the call's exit stop when it runs on the host, to change
+	 * its result (a pid it returns, or writes to guest memory). Only with
+	 * needs_ptrace: a call passed from a user notification has no exit
+	 * stop. The engine then resumes the entry with PTRACE_SYSCALL (see
+	 * engine.c, "Exit stops"). */
+	emul_exit_fn exit;
 };
 
 struct emul_feature {
 	const char *name;
 	const struct emul_handler *handlers;
 	size_t count;
+	/* its claims give way to a feature added later that claims the same
+	 * call (the test pass-through set, under a virtual-kernel subsystem) */
+	bool weak;
 };
 
 /* Number-to-handler, per ABI. An empty table claims nothing. */
 struct emul_table {
 	const struct emul_handler *by_nr[ABI_COUNT][SC_NR_LIMIT];
+	bool weak[ABI_COUNT][SC_NR_LIMIT];
 	unsigned claimed;
 };
 

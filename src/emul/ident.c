@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "emul/pids.h"
 #include "emul/vkernel.h"
 #include "sysemu/mem.h"
 
@@ -375,6 +376,9 @@ static int status_target(struct vkernel *vk, const struct sc_request *req, const
 	} else {
 		return -ENOENT;
 	}
+	/* emulated pids: the path's numbers are virtual */
+	if (vk->pids && !(*tid = pids_to_host(vk->pids, *tid, false)))
+		return -ENOENT;
 	/* the caller itself, or its thread group leader */
 	snprintf(rest, sizeof(rest), "/proc/%d/task/%d", (int)req->tid, (int)*tid);
 	return *tid == req->tid || access(rest, F_OK) == 0 ? 0 : -ENOENT;
@@ -421,6 +425,8 @@ int ident_vfile(struct vkernel *vk, const struct sc_request *req, const char *ab
 			used += (size_t)n;
 			buf[used++] = ' ';
 			buf[used++] = '\n';
+		} else if (vk->pids) {
+			used += pids_status_line(vk->pids, tid, line, buf + used, size - used);
 		} else {
 			size_t l = strlen(line);
 			memcpy(buf + used, line, l);

@@ -25,6 +25,7 @@
 
 #include "common/util.h"
 #include "emul/fs_emul.h"
+#include "emul/pids.h"
 #include "emul/vkernel.h"
 #include "sysemu/mem.h"
 
@@ -70,6 +71,8 @@ static int content_for(struct vkernel *vk, const struct sc_request *req, const c
 		r = uts_vfile(vk, abs, buf, size, len);
 	if (r == -ENOENT && vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
 		r = ident_vfile(vk, req, abs, buf, size, len);
+	if (r == -ENOENT && vk->pids)
+		r = pids_vfile(vk, req, abs, buf, size, len);
 	return r;
 }
 

@@ -4,6 +4,7 @@
 #ifndef UMLD_EMUL_REQUEST_H
 #define UMLD_EMUL_REQUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -56,6 +57,8 @@ struct verdict {
 	uint64_t args[SC_ARGS_MAX]; /* VERDICT_REWRITE: every argument, changed or not */
 	int fd;                     /* VERDICT_FD: the monitor's fd; applying closes it */
 	unsigned fd_flags;          /* VERDICT_FD: O_CLOEXEC or 0 */
+	bool no_exit;               /* PASS, REWRITE: the handler's exit hook is not
+				     * wanted for this call (emul_handler.exit) */
 };
 
 static inline struct verdict verdict_pass(void)

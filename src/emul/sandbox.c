@@ -32,6 +32,7 @@
 #include "common/landlock.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "emul/pids.h"
 #include "emul/sandbox.h"
 #include "emul/vkernel.h"
 #include "sysemu/mem.h"
@@ -67,22 +68,6 @@ bool sandbox_policy_active(const struct sandbox_policy *p)
 {
 	return p->profile != SB_PROFILE_OFF || p->nread_only || p->nread_write || p->nhide ||
 	       p->network != SB_NET_DEFAULT || p->nrules || p->timeout >= 0 || p->audit;
-}
-
-static const struct {
-	const char *flag, *key;
-} flag_keys[] = {
-	{ "sandbox", "Profile" },   { "read-only", "ReadOnly" }, { "read-write", "ReadWrite" },
-	{ "hide", "Hide" },         { "network", "Network" },    { "allow", "Allow" },
-	{ "deny", "Deny" },         { "timeout", "Timeout" },    { "audit", "AuditLog" },
-};
-
-const char *sandbox_flag_key(const char *flag)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(flag_keys); i++)
-		if (strcmp(flag, flag_keys[i].flag) == 0)
-			return flag_keys[i].key;
-	return NULL;
 }
 
 /* An errno by its name (EACCES), 0 when there is none such. */
@@ -798,12 +783,25 @@ static void child_paths(struct sandbox *sb, const struct fs_wants *fs, bool fs_c
 		c->ll_write[c->nll_write++] = dev_rw[i];
 }
 
+/* The audit log's pid under the emulated pid backend. */
+static pid_t audit_vpid(void *arg, pid_t tid)
+{
+	pid_t vtid;
+
+	return pids_vpid_of(arg, tid, &vtid);
+}
+
 int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
-		  bool fs_container, bool pid_ns, bool net_ns, struct umld_err *err)
+		  bool fs_container, bool pid_ns, struct vk_pids *pids, bool net_ns,
+		  struct umld_err *err)
 {
 	const char *why = NULL;
 	int abi, r;
 
+	if (pids) {
+		sb->audit.vpid = audit_vpid;
+		sb->audit.vpid_arg = pids;
+	}
 	sb->pids_isolated = pid_ns;
 	sb->net_ns = net_ns;
 	if (sb->strict && geteuid() == 0 && !fs_container)

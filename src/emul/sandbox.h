@@ -50,8 +50,6 @@ bool sandbox_policy_active(const struct sandbox_policy *p);
  * or -EINVAL with what is wrong in why (without the key). */
 int sandbox_policy_set(struct sandbox_policy *p, const char *key, const char *value, char *why,
 		       size_t size);
-/* "read-only" -> "ReadOnly": the key a `umld run` flag stands for, or NULL. */
-const char *sandbox_flag_key(const char *flag);
 
 /* What the guest's first process does before its filter is installed
  * (spawn.c calls sandbox_child_apply): no new privileges, capabilities
@@ -117,7 +115,7 @@ struct sandbox {
 };
 
 struct fs_wants;
-struct spawn_limits;
+struct vk_pids;
 /* Before the virtual kernel is set up: the private /tmp, the binds of
  * ReadOnly=/ReadWrite= and the Hide= layer go into fs (which must outlive
  * the sandbox). instance: the name for the audit log, or NULL. */
@@ -126,10 +124,12 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct f
 /* After: the handlers (over those of the virtual kernel, which they wrap),
  * and the child's set-up. fs_container: the containerized filesystem
  * (paths as the guest sees them); pid_ns: the guest has its own PID
- * namespace; net_ns: the guest gets a network namespace of its own
+ * namespace or the emulated pids (pids: their table, which names the
+ * guest's processes in the audit log); net_ns: the guest gets a network namespace of its own
  * (sandbox_wants_netns). */
 int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
-		  bool fs_container, bool pid_ns, bool net_ns, struct umld_err *err);
+		  bool fs_container, bool pid_ns, struct vk_pids *pids, bool net_ns,
+		  struct umld_err *err);
 /* The guest runs: the wall-clock timeout starts. */
 /* Whether the guest should get a network namespace, when one can be had. */
 bool sandbox_wants_netns(const struct sandbox *sb);

@@ -112,4 +112,5 @@ const struct emul_feature emul_feature_passthrough = {
 	.name = "passthrough",
 	.handlers = passthrough_handlers,
 	.count = ARRAY_SIZE(passthrough_handlers),
+	.weak = true, /* a subsystem's handler for the same call wins */
 };

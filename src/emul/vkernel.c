@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "emul/fs_emul.h"
 #include "emul/sandbox.h"
+#include "emul/pids.h"
 #include "emul/vkernel.h"
 
 const char *subsys_name(enum subsys s)
@@ -106,81 +107,87 @@ void host_ns_probe(struct host_ns *h)
 			    sizeof(h->pidns_why));
 }
 
-static int choose_uts(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
-		      struct umld_err *err)
-{
-	char *why = vk->why[SUBSYS_UTS];
-	size_t wsz = sizeof(vk->why[SUBSYS_UTS]);
+/* What a subsystem with a namespace of its own (uts, pid) is offered. */
+struct ns_offer {
+	enum subsys s;
+	bool wanted;         /* asked for (else off) */
+	const char *off_why; /* why off */
+	const char *ns;   /* "UTS namespace": what the guest would get */
+	const char *ns_a; /* "a UTS namespace" */
+	bool ok;          /* the host allows it */
+	const char *why_not;
+};
 
-	if (!w->hostname) {
-		vk->backend[SUBSYS_UTS] = BACKEND_OFF;
-		snprintf(why, wsz, "no --hostname: the host's names pass through");
+/* never: emulated; required: the namespace (inside a user namespace as a
+ * user) or exit 2; auto: the namespace where it needs no user namespace
+ * (as root), else emulated: a user namespace shows unmapped file owners as
+ * nobody, which the guest would see. */
+static int choose_ns_or_emulated(struct vkernel *vk, const struct vk_wants *w,
+				 const struct host_ns *h, const struct ns_offer *o,
+				 struct umld_err *err)
+{
+	char *why = vk->why[o->s];
+	size_t wsz = sizeof(vk->why[o->s]);
+
+	if (!o->wanted) {
+		vk->backend[o->s] = BACKEND_OFF;
+		snprintf(why, wsz, "%s", o->off_why);
 		return 0;
 	}
 	switch (w->containerize) {
 	case CONTAINERIZE_NEVER:
-		vk->backend[SUBSYS_UTS] = BACKEND_EMULATED;
+		vk->backend[o->s] = BACKEND_EMULATED;
 		snprintf(why, wsz, "--containerize=never");
 		return 0;
 	case CONTAINERIZE_REQUIRED:
-		if (!h->utsns)
-			return umld_err_usage(err,
-					      "--containerize=required: uts: the host does not allow a "
-					      "UTS namespace: %s", h->utsns_why);
-		vk->backend[SUBSYS_UTS] = BACKEND_CONTAINER;
-		vk->container_userns = !h->privileged;
-		snprintf(why, wsz, "--containerize=required: UTS namespace%s",
+		if (!o->ok)
+			return umld_err_usage(err, "--containerize=required: %s: the host does not "
+						   "allow %s: %s", subsys_name(o->s), o->ns_a, o->why_not);
+		vk->backend[o->s] = BACKEND_CONTAINER;
+		vk->container_userns |= !h->privileged;
+		snprintf(why, wsz, "--containerize=required: %s%s", o->ns,
 			 h->privileged ? "" : " inside a user namespace (unmapped users show as nobody)");
 		return 0;
 	case CONTAINERIZE_AUTO:
 	default:
 		break;
 	}
-	if (h->privileged) {
-		vk->backend[SUBSYS_UTS] = BACKEND_CONTAINER;
-		snprintf(why, wsz, "UTS namespace (the monitor may create one)");
-	} else {
-		/* a user namespace would change what the guest sees of file
-		 * owners (unmapped users show as nobody): not invisible, so auto
-		 * does not take it */
-		vk->backend[SUBSYS_UTS] = BACKEND_EMULATED;
-		snprintf(why, wsz, "%s", h->utsns ?
-			 "a UTS namespace would need a user namespace, which shows unmapped file "
-			 "owners as nobody (--containerize=required takes it)" : h->utsns_why);
+	if (h->privileged && o->ok) {
+		vk->backend[o->s] = BACKEND_CONTAINER;
+		snprintf(why, wsz, "%s (the monitor may create one)", o->ns);
+		return 0;
 	}
+	vk->backend[o->s] = BACKEND_EMULATED;
+	if (o->ok)
+		snprintf(why, wsz, "%s would need a user namespace, which shows unmapped file owners "
+				   "as nobody (--containerize=required takes it)", o->ns_a);
+	else
+		snprintf(why, wsz, "%s", o->why_not);
 	return 0;
 }
 
-/* Pids have no emulated backend yet: a PID namespace or nothing. As a user
- * that needs a user namespace, which auto takes here for want of anything
- * better, and says so. */
+static int choose_uts(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
+		      struct umld_err *err)
+{
+	struct ns_offer o = { SUBSYS_UTS, w->hostname != NULL,
+			      "no --hostname: the host's names pass through", "UTS namespace",
+			      "a UTS namespace", h->utsns, h->utsns_why };
+
+	return choose_ns_or_emulated(vk, w, h, &o, err);
+}
+
+/* Pids: a PID namespace with its own /proc, or umld's emulation (pids.c),
+ * which translates every pid a call takes or gives and needs the emulated
+ * filesystem for the guest's /proc (choose_fs). */
 static int choose_pid(struct vkernel *vk, const struct vk_wants *w, const struct host_ns *h,
 		      struct umld_err *err)
 {
-	char *why = vk->why[SUBSYS_PID];
-	size_t wsz = sizeof(vk->why[SUBSYS_PID]);
+	struct ns_offer o = { SUBSYS_PID, w->virtual_pids,
+			      "no --virtual-pids: the guest sees host pids",
+			      "PID namespace with its own /proc", "a PID namespace", h->pidns,
+			      h->pidns_why };
 
-	if (!w->virtual_pids) {
-		vk->backend[SUBSYS_PID] = BACKEND_OFF;
-		snprintf(why, wsz, "no --virtual-pids: the guest sees host pids");
-		return 0;
-	}
-	if (w->containerize == CONTAINERIZE_NEVER)
-		return umld_err_usage(err, "--virtual-pids with --containerize=never: pid: there is "
-					   "no emulated pid backend yet; it needs a PID namespace");
-	if (!h->pidns)
-		return umld_err_usage(err, "--virtual-pids: pid: the host does not allow a PID "
-					   "namespace (%s), and there is no emulated pid backend yet",
-				      h->pidns_why);
-	vk->backend[SUBSYS_PID] = BACKEND_CONTAINER;
-	if (h->privileged) {
-		snprintf(why, wsz, "PID namespace with its own /proc");
-	} else {
-		vk->container_userns = true;
-		snprintf(why, wsz, "PID namespace with its own /proc, inside a user namespace "
-				   "(unmapped users show as nobody; no emulated backend yet)");
-	}
-	return 0;
+	return choose_ns_or_emulated(vk, w, h, &o, err);
 }
 
 /* Identity: as root the guest's root is real, and a drop of privileges is a
@@ -253,12 +260,24 @@ static int choose_fs(struct vkernel *vk, const struct vk_wants *w, const struct 
 	int r;
 
 	vk->backend[SUBSYS_FS] = BACKEND_OFF;
+	if (vk->backend[SUBSYS_PID] == BACKEND_EMULATED) {
+		/* the guest's /proc must show virtual pids: only the emulated
+		 * filesystem sees its paths */
+		r = fs_wanted(&w->fs) ? fs_layers_check(&w->fs, &vk->cow_lock, err) : 0;
+		if (r < 0)
+			return r;
+		vk->backend[SUBSYS_FS] = BACKEND_EMULATED;
+		snprintf(why, wsz, "the emulated pid backend needs the emulated filesystem (its /proc "
+				   "shows virtual pids)%s",
+			 fs_wanted(&w->fs) ? "" : "; the host's / is bound writable in place");
+		return 0;
+	}
 	if (!fs_wanted(&w->fs)) {
 		snprintf(why, wsz, "no --root, --cow or --bind: the host's files pass through");
 		return 0;
 	}
 	/* bad layers are bad input whichever backend gets them */
-	r = fs_layers_check(&w->fs, err);
+	r = fs_layers_check(&w->fs, &vk->cow_lock, err);
 	if (r < 0)
 		return r;
 	if (w->containerize == CONTAINERIZE_NEVER) {
@@ -297,6 +316,7 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 	int r;
 
 	memset(vk, 0, sizeof(*vk));
+	vk->cow_lock = -1;
 	pthread_mutex_init(&vk->lock, NULL);
 	if (w->hostname) {
 		size_t n = strlen(w->hostname);
@@ -313,17 +333,32 @@ int vkernel_init(struct vkernel *vk, const struct vk_wants *w, const struct host
 		r = choose_fs(vk, w, h, err);
 	if (r < 0)
 		return r;
+	if (vk->backend[SUBSYS_PID] == BACKEND_EMULATED) {
+		r = pids_new(&vk->pids);
+		if (r < 0)
+			return umld_err_set(err, r, "out of memory");
+	}
 	if (vk->backend[SUBSYS_FS] == BACKEND_EMULATED) {
+		struct fs_wants fw = w->fs;
+
+		/* only for the pid backend's /proc: the host's files as they are,
+		 * written in place (a bind of / over the read-only root) */
+		if (!fs_wanted(&w->fs)) {
+			fw.binds[0] = (struct fs_bind){ .host = "/", .guest = "/" };
+			fw.nbinds = 1;
+			fw.root_in_place = true;
+		}
 		vk->fs = calloc(1, sizeof(*vk->fs));
 		if (!vk->fs)
 			return umld_err_set(err, -ENOMEM, "out of memory");
-		r = fs_emul_init(vk->fs, &w->fs, w->cwd,
+		r = fs_emul_init(vk->fs, &fw, w->cwd,
 				 vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED, err);
 		if (r < 0) {
 			free(vk->fs);
 			vk->fs = NULL;
 			return r;
 		}
+		vk->fs->pids = vk->pids;
 	}
 	if (uname(&u) == 0)
 		snprintf(vk->uts.domainname, sizeof(vk->uts.domainname), "%s", u.domainname);
@@ -340,13 +375,20 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		r = emul_table_add(t, &emul_feature_uts, err);
 	if (r == 0 && vk->backend[SUBSYS_IDENT] == BACKEND_EMULATED)
 		r = emul_table_add(t, &emul_feature_ident, err);
+	if (r == 0 && vk->pids)
+		r = emul_table_add(t, &emul_feature_pids, err);
+	/* both containerized backends give the guest a PID namespace */
+	if (r == 0 && (vk->backend[SUBSYS_PID] == BACKEND_CONTAINER ||
+		       vk->backend[SUBSYS_FS] == BACKEND_CONTAINER))
+		r = emul_table_add(t, &emul_feature_pidns, err);
 	if (r == 0 && vk->fs) {
 		/* the filesystem's open serves the virtual files too */
 		r = emul_table_add(t, &emul_feature_fs, err);
 		if (r == 0)
 			r = emul_table_add(t, &emul_feature_fs_exec, err);
-		/* one base layer and no cow layer: no directory ever merges */
-		if (r == 0 && (vk->fs->stack.upper_fd >= 0 || vk->fs->stack.nlower > 1))
+		/* one base layer and no cow layer: no directory ever merges;
+		 * /proc lists virtual pids */
+		if (r == 0 && (vk->fs->stack.upper_fd >= 0 || vk->fs->stack.nlower > 1 || vk->pids))
 			r = emul_table_add(t, &emul_feature_fs_dents, err);
 		if (r == 0 && vk->fs->fake_root)
 			r = emul_table_add(t, &emul_feature_fs_fake_root, err);
@@ -370,6 +412,22 @@ void vkernel_task_clone(void *arg, pid_t parent, pid_t child)
 		fs_task_clone(vk->fs, parent, child);
 	if (vk->sandbox)
 		sandbox_task_clone(vk->sandbox, child);
+	if (vk->pids)
+		pids_task_clone(vk->pids, parent, child);
+}
+
+void vkernel_task_start(void *arg, pid_t tid)
+{
+	struct vkernel *vk = arg;
+
+	if (vk->pids)
+		pids_task_start(vk->pids, tid);
+}
+
+void vkernel_task_root(struct vkernel *vk, pid_t pid)
+{
+	if (vk->pids)
+		pids_add_process(vk->pids, pid);
 }
 
 void vkernel_task_gone(void *arg, pid_t tid)
@@ -382,6 +440,8 @@ void vkernel_task_gone(void *arg, pid_t tid)
 		fs_task_gone(vk->fs, tid);
 	if (vk->sandbox)
 		sandbox_task_gone(vk->sandbox, tid);
+	if (vk->pids)
+		pids_task_gone(vk->pids, tid);
 }
 
 bool vkernel_task_exec(void *arg, pid_t tgid)
@@ -395,11 +455,16 @@ void vkernel_free(struct vkernel *vk)
 {
 	vkernel_ident_free(vk);
 	vkernel_vfiles_free(vk);
+	pids_free(vk->pids);
+	vk->pids = NULL;
 	if (vk->fs) {
 		fs_emul_free(vk->fs);
 		free(vk->fs);
 		vk->fs = NULL;
 	}
+	if (vk->cow_lock >= 0)
+		close(vk->cow_lock);
+	vk->cow_lock = -1;
 }
 
 void vkernel_explain(const struct vkernel *vk, FILE *out)

@@ -64,6 +64,8 @@ struct vk_cred_entry {
 	struct vk_cred_entry *next;
 };
 
+struct vk_pids;
+
 struct vkernel {
 	pthread_mutex_t lock;
 	enum backend backend[SUBSYS_COUNT];
@@ -82,6 +84,8 @@ struct vkernel {
 	} vfiles;
 	struct fs_emul *fs; /* the emulated filesystem (fs_emul.h), or NULL */
 	struct sandbox *sandbox; /* the sandbox's state (sandbox.h), or NULL */
+	int cow_lock;       /* the --cow layer's lock (fs_layers_check), or -1 */
+	struct vk_pids *pids; /* the emulated pid table (pids.h), or NULL */
 	struct {
 		/* tid -> credentials; a task without an entry is the virtual root */
 		struct vk_cred_entry *buckets[VK_CRED_BUCKETS];
@@ -112,6 +116,11 @@ extern const struct emul_feature emul_feature_uts;
 extern const struct emul_feature emul_feature_ident;
 void vkernel_task_clone(void *arg, pid_t parent, pid_t child);
 void vkernel_task_gone(void *arg, pid_t tid);
+/* A new task about to run (the tracer's on_start). */
+void vkernel_task_start(void *arg, pid_t tid);
+/* A process with no parent in the guest: the first one (spawned, not yet
+ * running guest code), or one that umld exec starts. */
+void vkernel_task_root(struct vkernel *vk, pid_t pid);
 /* At an exec event: false when the process must die (fs_exec_check). */
 bool vkernel_task_exec(void *arg, pid_t tgid);
 void ident_task_clone(struct vkernel *vk, pid_t parent, pid_t child);
@@ -122,6 +131,9 @@ void vkernel_ident_free(struct vkernel *vk);
  * functions (0: path is theirs, content in buf; -ENOENT: not theirs), and
  * the cleanup of the private folder. */
 extern const struct emul_feature emul_feature_procfile;
+/* A guest in a PID namespace: kill(0) reaches only the guest's members of
+ * the caller's process group (pidns.c). */
+extern const struct emul_feature emul_feature_pidns;
 /* The same for an open the emulated filesystem resolved to abs (a guest
  * path): 1 with *v set when abs is a virtual file, 0 when not. */
 int procfile_open(struct vkernel *vk, const struct sc_request *req, const char *abs,

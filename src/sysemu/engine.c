@@ -4,7 +4,15 @@
  * - "executing" (seccomp RET_TRACE, or a PTRACE_SYSCALL entry): the call runs
  *   when resumed unless its number is set to -1;
  * - "skipping" (PTRACE_SYSEMU): the call never runs; passing it means
- *   re-executing it (see enum task_sysemu). */
+ *   re-executing it (see enum task_sysemu).
+ *
+ * Exit stops: a handler with an exit hook (emul_handler.exit) that lets its
+ * call run gets the call's syscall-exit stop, where it may change the
+ * result. The entry is resumed with PTRACE_SYSCALL instead of PTRACE_CONT
+ * (seccomp mode: the kernel reads the trace flag again on the way out, so a
+ * flag set at the seccomp stop is seen), or, in sysemu mode, the
+ * re-executed call's entry is; the request is kept in the task until then.
+ * Event stops in between (a fork's) are resumed the same way. */
 #include "config.h"
 
 #include <errno.h>
@@ -35,10 +43,11 @@ int intercept_mode_parse(const char *s, enum intercept_mode *out)
 enum resume_how engine_resume_how(const struct engine *e, const struct task *t)
 {
 	if (e->mode == INTERCEPT_SECCOMP)
-		return RESUME_CONT;
+		return t->exit_pending ? RESUME_SYSCALL : RESUME_CONT;
 	switch (t->sysemu) {
 	case SYSEMU_SKIPPED_EXIT:
 	case SYSEMU_REEXEC_ENTRY:
+	case SYSEMU_EXEC_EXIT:
 		return RESUME_SYSCALL;
 	case SYSEMU_IDLE:
 	default:
@@ -86,6 +95,39 @@ static int apply_executing(struct engine *e, const struct sc_request *req, const
 	return 0;
 }
 
+/* ---- Exit stops ---- */
+
+/* Keeps req for its exit stop when its handler has an exit hook and the
+ * call runs. */
+static bool exit_arm(const struct engine *e, struct task *t, const struct sc_request *req,
+		     const struct verdict *v)
+{
+	const struct emul_handler *h = emul_table_get(e->table, req->abi, req->nr);
+
+	t->exit_pending = false;
+	if (!h || !h->exit || v->no_exit ||
+	    (v->kind != VERDICT_PASS && v->kind != VERDICT_REWRITE))
+		return false;
+	t->exit_req = *req;
+	t->exit_pending = true;
+	return true;
+}
+
+/* At the exit stop of an armed call: the hook's result replaces the call's. */
+static void exit_apply(struct engine *e, struct task *t)
+{
+	const struct emul_handler *h = emul_table_get(e->table, t->exit_req.abi, t->exit_req.nr);
+	umld_regs regs;
+
+	t->exit_pending = false;
+	if (!h || !h->exit || regs_get(t->tid, &regs) < 0)
+		return;
+	int64_t ret = t->exit_req.abi == ABI_I386 ? (int64_t)(int32_t)regs.rax : (int64_t)regs.rax;
+	int64_t now = h->exit(&e->ctx, &t->exit_req, ret);
+	if (now != ret)
+		regs_set_result(t->tid, now);
+}
+
 enum resume_how engine_seccomp_stop(struct engine *e, struct task *t)
 {
 	struct sc_request req = { .path = SC_PATH_TRACE, .memfd = -1 };
@@ -104,6 +146,7 @@ enum resume_how engine_seccomp_stop(struct engine *e, struct task *t)
 		return kill_caller(&req);
 	if (apply_executing(e, &req, &v) < 0)
 		glog_debug(t->tid, "applying the verdict for %ld failed (task gone?)", req.nr);
+	exit_arm(e, t, &req, &v);
 	return engine_resume_how(e, t);
 }
 
@@ -158,6 +201,7 @@ static enum resume_how sysemu_entry(struct engine *e, struct task *t, const stru
 	t->reexec_nr = req->nr;
 	regs_get_args(&regs, req->abi, t->reexec_args);
 	t->sysemu = SYSEMU_SKIPPED_EXIT;
+	exit_arm(e, t, req, &v);
 	return RESUME_SYSCALL;
 }
 
@@ -208,8 +252,19 @@ enum resume_how engine_syscall_stop(struct engine *e, struct task *t)
 	int op;
 
 	e->stats.stops++;
-	if (e->mode != INTERCEPT_SYSEMU)
-		return RESUME_CONT; /* not asked for: resume as before */
+	if (e->mode != INTERCEPT_SYSEMU) {
+		/* seccomp mode asks only for the exit stops of armed calls */
+		if (t->exit_pending)
+			exit_apply(e, t);
+		return RESUME_CONT;
+	}
+	if (t->sysemu == SYSEMU_EXEC_EXIT) {
+		/* the exit of a re-executed call whose handler wants it */
+		t->sysemu = SYSEMU_IDLE;
+		if (t->exit_pending)
+			exit_apply(e, t);
+		return RESUME_SYSEMU;
+	}
 
 	if (t->sysemu == SYSEMU_SKIPPED_EXIT) {
 		/* the exit of the call we skipped: nothing else can come between */
@@ -229,8 +284,15 @@ enum resume_how engine_syscall_stop(struct engine *e, struct task *t)
 	 * PTRACE_SYSCALL entry runs the call (the kernel sampled its work
 	 * flags before the stop) and stops at the next call's entry. */
 	t->sysemu = SYSEMU_IDLE;
-	if (is_reexec(t, &req))
-		return RESUME_SYSEMU;
+	if (is_reexec(t, &req)) {
+		if (!t->exit_pending)
+			return RESUME_SYSEMU;
+		/* it runs now: stop again at its exit */
+		t->sysemu = SYSEMU_EXEC_EXIT;
+		return RESUME_SYSCALL;
+	}
+	/* not the armed call: it is entered again later and armed then */
+	t->exit_pending = false;
 	/* A signal handler ran first and this is its call, and it will run:
 	 * dispatch it as an executing stop. The interrupted call is retried
 	 * after the handler returns and stops again then. */
@@ -241,5 +303,9 @@ enum resume_how engine_syscall_stop(struct engine *e, struct task *t)
 	if (v.kind == VERDICT_KILL)
 		return kill_caller(&req);
 	apply_executing(e, &req, &v);
+	if (exit_arm(e, t, &req, &v)) {
+		t->sysemu = SYSEMU_EXEC_EXIT;
+		return RESUME_SYSCALL;
+	}
 	return RESUME_SYSEMU;
 }

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cgroup.h"
 #include "common/fdpass.h"
 #include "common/idmap.h"
 #include "common/util.h"
@@ -127,6 +128,10 @@ static int child_set_limits(const struct spawn_limits *l)
 
 	for (size_t i = 0; i < ARRAY_SIZE(set); i++) {
 		struct rlimit rl = { .rlim_cur = (rlim_t)set[i].value, .rlim_max = (rlim_t)set[i].value };
+		/* CPU: SIGXCPU at the limit, which a program may catch to
+		 * finish up; SIGKILL a second later (equal limits kill at once) */
+		if (set[i].resource == RLIMIT_CPU && set[i].value >= 0)
+			rl.rlim_max++;
 		if (set[i].value >= 0 && setrlimit(set[i].resource, &rl) < 0)
 			return -errno;
 	}
@@ -540,6 +545,13 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		close(sync[1]);
 		kill(pid, SIGKILL);
 		return umld_err_set(err, -e, "cannot trace the guest (PTRACE_SEIZE): %s", strerror(e));
+	}
+	/* into the instance's cgroup while it still waits for the go: all
+	 * it will run, and all it forks, is limited */
+	if (o->cgroup && (r = cgroup_attach(o->cgroup, pid)) < 0) {
+		close(sync[1]);
+		kill(pid, SIGKILL);
+		return umld_err_set(err, r, "cannot put the guest in its cgroup: %s", strerror(-r));
 	}
 	t = task_get(&tr->tasks, pid);
 	if (!t) {

@@ -37,6 +37,12 @@ struct task {
 	uint64_t reexec_ip;
 	long reexec_nr;
 	uint64_t reexec_args[SC_ARGS_MAX];
+	/* a handler asked for this call's exit stop (emul_handler.exit): the
+	 * request as it entered, kept until then */
+	bool exit_pending;
+	struct sc_request exit_req;
+	/* its first resume happened (the tracer's on_start hook ran) */
+	bool started;
 	struct task *next; /* hash chain */
 };
 

@@ -200,6 +200,16 @@ static void mirror_stop(struct tracer *tr)
 	}
 }
 
+/* Before a task's first resume. */
+static void task_start(struct tracer *tr, struct task *t)
+{
+	if (t->started)
+		return;
+	t->started = true;
+	if (tr->on_start)
+		tr->on_start(tr->vk_arg, t->tid);
+}
+
 static void on_event_stop(struct tracer *tr, struct task *t, int sig)
 {
 	if (is_stop_signal(sig)) {
@@ -221,6 +231,7 @@ static void on_event_stop(struct tracer *tr, struct task *t, int sig)
 		t->awaiting_parent = true;
 		return;
 	}
+	task_start(tr, t);
 	resume(tr, t, engine_resume_how(tr->engine, t), 0);
 }
 
@@ -239,6 +250,7 @@ static void on_new_task(struct tracer *tr, struct task *parent)
 				tr->on_clone(tr->vk_arg, parent->tid, child->tid);
 			if (child->awaiting_parent) {
 				child->awaiting_parent = false;
+				task_start(tr, child);
 				resume(tr, child, engine_resume_how(tr->engine, child), 0);
 			}
 		}

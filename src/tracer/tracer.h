@@ -42,6 +42,8 @@ struct spawn_limits {
 
 void spawn_limits_init(struct spawn_limits *l);
 
+struct umld_cgroup;
+
 struct spawn_opts {
 	char *const *argv;                /* the command and its arguments */
 	char *const *envp;                /* NULL: the monitor's environment */
@@ -51,6 +53,7 @@ struct spawn_opts {
 	struct spawn_limits limits;
 	/* the sandbox's walls, set up before the filter; NULL: none */
 	const struct sandbox_child *sandbox;
+	const struct umld_cgroup *cgroup; /* joined before the child runs; NULL: none */
 	int stdio[3];  /* fds to make the command's 0, 1, 2; -1: keep the monitor's */
 	bool session;  /* setsid(), and stdin as controlling terminal if it is one */
 	bool secondary; /* not the instance's first process (tr->first unchanged) */
@@ -80,6 +83,10 @@ struct tracer {
 	 * whose id changed (a non-leader thread's execve), a task gone. */
 	void (*on_clone)(void *arg, pid_t parent, pid_t child);
 	void (*on_gone)(void *arg, pid_t tid);
+	/* A new task is about to run its first instruction: it has reached
+	 * its first stop (what the kernel writes into a new task as it starts,
+	 * CLONE_CHILD_SETTID, is written) and its parent's event was seen. */
+	void (*on_start)(void *arg, pid_t tid);
 	/* At an exec event, before the new image runs: false kills it. */
 	bool (*on_exec)(void *arg, pid_t tgid);
 	void *vk_arg;

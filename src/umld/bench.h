@@ -3,7 +3,9 @@
 #ifndef UMLD_UMLD_BENCH_H
 #define UMLD_UMLD_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct bench_op {
 	const char *name;
@@ -22,5 +24,22 @@ const struct bench_op *bench_op_find(const char *name);
 /* The guest side: times each named op (all when none) and prints one line
  * per op, "NAME MEDIAN_NS ITERATIONS", to stdout. */
 int bench_guest_main(int argc, char **argv);
+
+/* rm -rf of a temporary directory of the bench's own. */
+void bench_remove_tree(const char *dir);
+
+/* A table cell: "failed" for v < 0, the native figure as it is, any other
+ * with its ratio to native. */
+void bench_cell(char *cell, size_t size, double v, double native, bool is_native);
+
+/* `umld bench --workloads` (bench_work.c): whole programs natively and
+ * under umld with a cow layer over the host's root, in each filesystem
+ * backend. on[i] selects workload i. Prints the table (or JSON lines);
+ * returns the exit status (1 when a run failed or its output differed
+ * from native). */
+size_t bench_nworkloads(void);
+const char *bench_workload_name(size_t i);
+void bench_workloads_help(FILE *out);
+int bench_workloads(const char *exe, int rounds, bool json, const bool *on);
 
 #endif

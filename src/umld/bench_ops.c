@@ -37,6 +37,13 @@ static int op_getppid(void *st, long n)
 	return 0;
 }
 
+static int op_gettid(void *st, long n)
+{
+	for (long i = 0; i < n; i++)
+		syscall(SYS_gettid);
+	return 0;
+}
+
 static int op_getuid(void *st, long n)
 {
 	for (long i = 0; i < n; i++)
@@ -189,6 +196,7 @@ static int op_fork_exec_wait(void *st, long n)
 const struct bench_op bench_ops[] = {
 	{ .name = "getpid", .what = "getpid(2), raw syscall", .run = op_getpid },
 	{ .name = "getppid", .what = "getppid(2), raw syscall", .run = op_getppid },
+	{ .name = "gettid", .what = "gettid(2), raw syscall", .run = op_gettid },
 	{ .name = "getuid", .what = "getuid(2), raw syscall", .run = op_getuid },
 	{ .name = "uname", .what = "uname(2)", .run = op_uname },
 	{ .name = "gettimeofday", .what = "gettimeofday(2) through the vDSO", .run = op_gettimeofday },

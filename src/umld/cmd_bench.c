@@ -35,11 +35,15 @@ static const char *const flags_pass[] = { NULL };
 static const char *const flags_notify[] = { "--test-handlers", NULL };
 static const char *const flags_trace[] = { "--test-handlers", "--notify=off", NULL };
 static const char *const flags_sysemu[] = { "--intercept=sysemu", "--test-handlers", NULL };
-static const char *const flags_vk_emul[] = { "--hostname=bench", "--fake-root", "--containerize=never",
-					    NULL };
+static const char *const flags_vk_emul[] = { "--hostname=bench", "--virtual-pids", "--fake-root",
+					    "--containerize=never", NULL };
 static const char *const flags_sandbox[] = { "--sandbox=strict", NULL };
 static const char *const flags_vk_cont[] = { "--hostname=bench", "--virtual-pids",
 					    "--containerize=required", NULL };
+
+/* "@cow" stands for a fresh cow layer of the run's (cow_flag) */
+static const char *const flags_fs_emul[] = { "@cow", "--containerize=never", NULL };
+static const char *const flags_fs_cont[] = { "@cow", "--containerize=required", NULL };
 
 static const struct bench_mode modes[] = {
 	{ .name = "native", .what = "without umld" },
@@ -51,7 +55,8 @@ static const struct bench_mode modes[] = {
 	{ .name = "sysemu", .what = "every call stops under PTRACE_SYSEMU; getppid, uname emulated",
 	  .flags = flags_sysemu },
 	{ .name = "vk-emulated",
-	  .what = "--hostname --fake-root emulated (uname, opens; getuid when not root)",
+	  .what = "--hostname --virtual-pids --fake-root emulated (uname, getpid, getppid, gettid, "
+		  "opens; getuid when not root)",
 	  .flags = flags_vk_emul },
 	{ .name = "vk-container", .what = "--hostname --virtual-pids in UTS and PID namespaces",
 	  .flags = flags_vk_cont },
@@ -59,6 +64,11 @@ static const struct bench_mode modes[] = {
 	  .what = "--sandbox=strict: its wrapped calls (fork, clone, ioctl...) through the monitor; "
 		  "umld itself must lie outside /tmp",
 	  .flags = flags_sandbox, .opt_in = true },
+	{ .name = "fs-emulated",
+	  .what = "--cow over the host's root, emulated: every path resolved by umld",
+	  .flags = flags_fs_emul },
+	{ .name = "fs-container", .what = "--cow over the host's root, overlayfs in a mount namespace",
+	  .flags = flags_fs_cont },
 	{ .name = "floor-notify",
 	  .what = "the bare mechanism: a minimal supervisor answers getppid by notification",
 	  .flags = flags_pass, .verb = "bench-floor" },
@@ -80,6 +90,7 @@ static const char *const inst_ops[INST_OPS] = { "start-detach", "status" };
 
 struct bench_run {
 	const char *exe;
+	char cow_flag[PATH_MAX + 16]; /* --cow=DIR, for "@cow" */
 	int rounds;
 	bool json;
 	bool instance;
@@ -101,10 +112,16 @@ static void bench_help(void)
 	       "  --json          one JSON object per op and mode: op, mode, ns, ratio, ...\n"
 	       "  --instance      also time umld start -d (until the guest runs) and a\n"
 	       "                  umld status round trip (mode \"instance\")\n"
+	       "  --workloads[=LIST]  instead of the calls, time whole programs (all, or\n"
+	       "                  these) natively and under umld with --cow over the host's\n"
+	       "                  root, emulated and containerized (default 3 rounds);\n"
+	       "                  an output that differs from native fails the run\n"
 	       "  -h, --help      show this help and exit\n\nOperations:\n",
 	       MAX_ROUNDS);
 	for (size_t i = 0; i < bench_nops; i++)
 		printf("  %-17s %s\n", bench_ops[i].name, bench_ops[i].what);
+	printf("\nWorkloads (--workloads):\n");
+	bench_workloads_help(stdout);
 	printf("\nModes:\n");
 	for (size_t i = 0; i < NMODES; i++)
 		printf("  %-8s %s\n", modes[i].name, modes[i].what);
@@ -123,7 +140,7 @@ static int run_once(struct bench_run *b, size_t m)
 		argv[argc++] = (char *)b->exe;
 		argv[argc++] = (char *)(modes[m].verb ? modes[m].verb : "run");
 		for (const char *const *fl = modes[m].flags; *fl; fl++)
-			argv[argc++] = (char *)*fl;
+			argv[argc++] = strcmp(*fl, "@cow") == 0 ? b->cow_flag : (char *)*fl;
 		argv[argc++] = (char *)"--";
 	}
 	argv[argc++] = (char *)b->exe;
@@ -233,6 +250,16 @@ static int instance_round(struct bench_run *b)
 	return r;
 }
 
+void bench_cell(char *cell, size_t size, double v, double native, bool is_native)
+{
+	if (v < 0)
+		snprintf(cell, size, "failed");
+	else if (is_native)
+		snprintf(cell, size, "%.1f", v);
+	else
+		snprintf(cell, size, "%.1f (%.2fx)", v, native > 0 ? v / native : 0.0);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -264,13 +291,7 @@ static void print_table(struct bench_run *b, double med[NMODES][64])
 			char cell[40];
 			if (!b->mode_on[m])
 				continue;
-			if (med[m][i] < 0)
-				snprintf(cell, sizeof(cell), "failed");
-			else if (m == 0)
-				snprintf(cell, sizeof(cell), "%.1f", med[m][i]);
-			else
-				snprintf(cell, sizeof(cell), "%.1f (%.2fx)", med[m][i],
-					 med[0][i] > 0 ? med[m][i] / med[0][i] : 0.0);
+			bench_cell(cell, sizeof(cell), med[m][i], med[0][i], m == 0);
 			printf(" %16s", cell);
 		}
 		printf("\n");
@@ -349,6 +370,8 @@ static const char *mode_name(size_t i)
 	return modes[i].name;
 }
 
+static int run_rounds(struct bench_run *b, double med[NMODES][64]);
+
 static int bench_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -357,15 +380,17 @@ static int bench_exec(int argc, char **argv)
 		{ "modes", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "instance", no_argument, NULL, 'i' },
+		{ "workloads", optional_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static struct bench_run b;
 	static double med[NMODES][64];
 	char exe[PATH_MAX];
-	bool any_op = false, any_mode = false;
+	bool any_op = false, any_mode = false, workloads = false, rounds_given = false;
+	bool work_on[16] = { false };
 	ssize_t n;
-	int c;
+	int c, r;
 
 	memset(&b, 0, sizeof(b));
 	b.rounds = 5;
@@ -381,6 +406,19 @@ static int bench_exec(int argc, char **argv)
 				return command_usage_error(&cmd_bench,
 							   "--rounds: '%s' is not a number from 1 to %d",
 							   optarg, MAX_ROUNDS);
+			rounds_given = true;
+			break;
+		case 'w':
+			workloads = true;
+			if (!optarg) {
+				for (size_t k = 0; k < bench_nworkloads(); k++)
+					work_on[k] = true;
+				break;
+			}
+			bad = select_names(optarg, work_on, bench_nworkloads(), bench_workload_name);
+			if (bad)
+				return command_usage_error(&cmd_bench, "--workloads: unknown workload '%s'",
+							   bad);
 			break;
 		case 'o':
 			bad = select_names(optarg, b.op_on, bench_nops, op_name);
@@ -423,40 +461,71 @@ static int bench_exec(int argc, char **argv)
 	}
 	exe[n] = '\0';
 	b.exe = exe;
+	if (workloads)
+		return bench_workloads(exe, rounds_given ? b.rounds : 3, b.json, work_on);
+	{
+		const char *tmp = getenv("TMPDIR");
+		char dir[PATH_MAX];
 
-	for (int r = 0; r < b.rounds; r++) {
+		snprintf(dir, sizeof(dir), "%s/umld-bench-cow.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			fprintf(stderr, "umld: bench: cannot make %s: %s\n", dir, strerror(errno));
+			return 1;
+		}
+		snprintf(b.cow_flag, sizeof(b.cow_flag), "--cow=%s/cow", dir);
+		r = run_rounds(&b, med);
+		bench_remove_tree(dir);
+		return r;
+	}
+}
+
+static int run_rounds(struct bench_run *b, double med[NMODES][64])
+{
+	for (int r = 0; r < b->rounds; r++) {
 		for (size_t k = 0; k < NMODES; k++) {
 			size_t m = (k + (size_t)r) % NMODES;
-			if (!b.mode_on[m])
+			if (!b->mode_on[m])
 				continue;
-			if (!b.json && isatty(STDERR_FILENO))
-				fprintf(stderr, "\rround %d/%d: %-8s", r + 1, b.rounds, modes[m].name);
-			if (run_once(&b, m) < 0)
+			if (!b->json && isatty(STDERR_FILENO))
+				fprintf(stderr, "\rround %d/%d: %-8s", r + 1, b->rounds, modes[m].name);
+			if (run_once(b, m) < 0)
 				fprintf(stderr, "\numld: bench: the %s run of round %d failed\n",
 					modes[m].name, r + 1);
 		}
-		if (b.instance && instance_round(&b) < 0)
+		if (b->instance && instance_round(b) < 0)
 			fprintf(stderr, "\numld: bench: the instance part of round %d failed\n", r + 1);
 	}
-	if (!b.json && isatty(STDERR_FILENO))
+	if (!b->json && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r%40s\r", "");
 	for (size_t m = 0; m < NMODES; m++)
 		for (size_t i = 0; i < bench_nops; i++)
-			med[m][i] = median(&b.s[m][i]);
-	if (b.json)
-		print_json(&b, med);
+			med[m][i] = median(&b->s[m][i]);
+	if (b->json)
+		print_json(b, med);
 	else
-		print_table(&b, med);
+		print_table(b, med);
 	for (size_t m = 0; m < NMODES; m++)
 		for (size_t i = 0; i < bench_nops; i++)
-			if (b.mode_on[m] && b.op_on[i] && med[m][i] < 0)
+			if (b->mode_on[m] && b->op_on[i] && med[m][i] < 0)
 				return 1;
 	return 0;
 }
 
+void bench_remove_tree(const char *dir)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl("/bin/rm", "rm", "-rf", "--one-file-system", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 const struct umld_command cmd_bench = {
 	.name = "bench",
-	.args = "[--rounds=N] [--ops=OP,...] [--modes=MODE,...] [--instance] [--json]",
+	.args = "[--rounds=N] [--ops=OP,...] [--modes=MODE,...] [--instance] [--workloads[=W,...]] [--json]",
 	.summary = "measure system-call costs under umld against native",
 	.exec = bench_exec,
 };

@@ -192,6 +192,14 @@ static int status_exec(int argc, char **argv)
 			printf("cpu:       %.2f s\nmemory:    %lld bytes resident\n",
 			       json_object_get_double(json_object_object_get(resp, "cpu_seconds")),
 			       (long long)json_object_get_int64(json_object_object_get(resp, "rss_bytes")));
+		subs = json_object_object_get(resp, "limits");
+		if (subs)
+			printf("limits:    %s: %s\n",
+			       json_object_get_string(json_object_object_get(subs, "backend")),
+			       json_object_get_string(json_object_object_get(subs, "why")));
+		if (subs && json_object_object_get(subs, "memory_bytes"))
+			printf("cgroup:    %lld bytes of memory in use\n",
+			       (long long)json_object_get_int64(json_object_object_get(subs, "memory_bytes")));
 		subs = json_object_object_get(resp, "subsystems");
 		json_object_object_foreach(subs, sub, val) {
 			printf("%-10s %s: %s\n", sub,

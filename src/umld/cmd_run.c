@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -33,7 +34,8 @@ static void run_help(void)
 	       "  --fake-root       the guest runs as root (uid and gid 0); set*id calls\n"
 	       "                    work as for root, the host's permissions still apply\n"
 	       "  --virtual-pids    the guest's first process is pid 1 and sees only its own\n"
-	       "                    processes (ps, /proc, kill)\n"
+	       "                    processes (ps, /proc, kill): a PID namespace, or umld's\n"
+	       "                    translation of every pid (with the emulated filesystem)\n"
 	       "  --containerize=WHEN  give subsystems to host namespaces: auto (default:\n"
 	       "                    where the guest cannot tell), never (always emulate),\n"
 	       "                    required (fail when the host does not allow it)\n"
@@ -42,6 +44,16 @@ static void run_help(void)
 	       "  --cow=DIR         the guest's writable copy-on-write layer over the root;\n"
 	       "                    without it, the root is read-only (EROFS)\n"
 	       "  --bind=HOST[:GUEST][:ro]  a host directory inside the guest (repeatable)\n"
+	       "  --bind-read-only=HOST[:GUEST]  the same, read-only\n"
+	       "  --environment=NAME=VALUE  set a variable for the guest (repeatable)\n"
+	       "  --working-directory=DIR  the guest's working directory\n"
+	       "  --memory=SIZE     memory of the whole guest (cgroup where possible, else\n"
+	       "                    RLIMIT_AS per process); K, M, G, T suffixes\n"
+	       "  --tasks=N         processes and threads of the guest (cgroup, else\n"
+	       "                    RLIMIT_NPROC)\n"
+	       "  --cpu-time=SECS   CPU seconds per process (SIGXCPU, then SIGKILL)\n"
+	       "  --open-files=N    open files per process\n"
+	       "  --file-size=SIZE  largest file a process may write\n"
 	       "  --sandbox=strict  deny what is not allowed: read-only root with a private\n"
 	       "                    /tmp and /dev, no network, no capabilities, no ptrace,\n"
 	       "                    mount, namespaces, bpf, io_uring or int 0x80 (umld(8))\n"
@@ -53,8 +65,8 @@ static void run_help(void)
 	       "                    denies (EPERM unless an errno is named)\n"
 	       "  --timeout=DURATION  kill the guest after this wall-clock time (s, m, h)\n"
 	       "  --audit=FILE|-    one JSON line per denial, to FILE or stderr\n"
-	       "  --memory=SIZE, --tasks=N, --cpu-time=DURATION, --open-files=N,\n"
-	       "  --file-size=SIZE  the guest's resource limits (as umld.conf(5)'s [Limits])\n"
+	       "                    (--profile and --audit-log are the same as --sandbox\n"
+	       "                    and --audit)\n"
 	       "  --explain         print each subsystem's backend and why, then run\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
@@ -78,38 +90,39 @@ enum {
 	OPT_ROOT,
 	OPT_COW,
 	OPT_BIND,
-	OPT_SANDBOX_KEY,
-	OPT_LIMIT,
+	OPT_BIND_RO,
+	OPT_KEY, /* an instance-file key's flag: parsed by config_set_flag */
+	OPT_SANDBOX, /* --sandbox and --audit: the [Sandbox] keys Profile and AuditLog */
 };
 
-/* --memory and the other limits, as the [Limits] keys read them. */
-static int run_limit(const char *flag, const char *arg, struct spawn_limits *l)
+/* The caller's environment with each NAME=VALUE of add set (replaced or
+ * appended); NULL when nothing is added (the caller's, unchanged). */
+static char **environment_with(char **add)
 {
-	long long v;
-	int r;
+	extern char **environ;
+	size_t n = 0, extra = 0;
+	char **env;
 
-	if (strcmp(flag, "memory") == 0 || strcmp(flag, "file-size") == 0) {
-		r = config_parse_size(arg, &v);
-		if (r == 0 && (v > 0 || flag[0] == 'f'))
-			*(flag[0] == 'm' ? &l->memory : &l->file_size) = v;
-		else
-			return command_usage_error(&cmd_run, "--%s: '%s' is not a size (bytes, with "
-					     "an optional K, M, G or T suffix)", flag, arg);
-		return 0;
+	while (add && add[extra])
+		extra++;
+	if (!extra)
+		return NULL;
+	while (environ[n])
+		n++;
+	env = calloc(n + extra + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	memcpy(env, environ, n * sizeof(*env));
+	for (size_t i = 0; i < extra; i++) {
+		size_t klen = strcspn(add[i], "=") + 1, j;
+
+		for (j = 0; j < n && strncmp(env[j], add[i], klen) != 0; j++)
+			;
+		env[j] = add[i];
+		if (j == n)
+			n++;
 	}
-	if (strcmp(flag, "cpu-time") == 0) {
-		if (config_parse_seconds(arg, &v) < 0 || v < 1)
-			return command_usage_error(&cmd_run, "--cpu-time: '%s' is not a duration "
-					     "(seconds, with an optional s, m or h suffix)", arg);
-		l->cpu_time = v;
-		return 0;
-	}
-	if (config_parse_size(arg, &v) < 0 || strspn(arg, "0123456789") != strlen(arg) || v < 1 ||
-	    v > LONG_MAX)
-		return command_usage_error(&cmd_run, "--%s: '%s' is not a positive integer", flag,
-					   arg);
-	*(flag[0] == 't' ? &l->tasks : &l->open_files) = (long)v;
-	return 0;
+	return env;
 }
 
 static int run_guest(const struct monitor_opts *o)
@@ -144,52 +157,42 @@ static int run_exec(int argc, char **argv)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "cow", required_argument, NULL, OPT_COW },
 		{ "bind", required_argument, NULL, OPT_BIND },
-		{ "sandbox", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "read-only", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "read-write", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "hide", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "network", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "allow", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "deny", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "timeout", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "audit", required_argument, NULL, OPT_SANDBOX_KEY },
-		{ "memory", required_argument, NULL, OPT_LIMIT },
-		{ "tasks", required_argument, NULL, OPT_LIMIT },
-		{ "cpu-time", required_argument, NULL, OPT_LIMIT },
-		{ "open-files", required_argument, NULL, OPT_LIMIT },
-		{ "file-size", required_argument, NULL, OPT_LIMIT },
+		{ "bind-read-only", required_argument, NULL, OPT_BIND_RO },
+		{ "environment", required_argument, NULL, OPT_KEY },
+		{ "working-directory", required_argument, NULL, OPT_KEY },
+		{ "memory", required_argument, NULL, OPT_KEY },
+		{ "tasks", required_argument, NULL, OPT_KEY },
+		{ "cpu-time", required_argument, NULL, OPT_KEY },
+		{ "open-files", required_argument, NULL, OPT_KEY },
+		{ "file-size", required_argument, NULL, OPT_KEY },
+		{ "profile", required_argument, NULL, OPT_KEY },
+		{ "read-only", required_argument, NULL, OPT_KEY },
+		{ "read-write", required_argument, NULL, OPT_KEY },
+		{ "hide", required_argument, NULL, OPT_KEY },
+		{ "network", required_argument, NULL, OPT_KEY },
+		{ "allow", required_argument, NULL, OPT_KEY },
+		{ "deny", required_argument, NULL, OPT_KEY },
+		{ "timeout", required_argument, NULL, OPT_KEY },
+		{ "audit-log", required_argument, NULL, OPT_KEY },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+		{ "audit", required_argument, NULL, OPT_SANDBOX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static struct instance_config kc; /* what the OPT_KEY flags set */
 	struct monitor_opts ro;
-	int verbosity = 0;
-	int c, idx = 0, r;
-	char sbwhy[256];
+	struct umld_err err = { 0 };
+	int verbosity = 0, index = 0;
+	int c;
 
 	monitor_opts_init(&ro);
+	config_init(&kc);
 	opterr = 0;
 	optind = 1;
 	/* "+": options end at the first non-option, which is the command */
-	while ((c = getopt_long(argc, argv, "+vh", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+vh", opts, &index)) != -1) {
 		switch (c) {
-		case OPT_SANDBOX_KEY:
-			r = sandbox_policy_set(&ro.sandbox, sandbox_flag_key(opts[idx].name), optarg,
-					       sbwhy, sizeof(sbwhy));
-			if (r < 0) {
-				sandbox_policy_free(&ro.sandbox);
-				if (r == -EINVAL)
-					return command_usage_error(&cmd_run, "--%s: %s", opts[idx].name,
-								   sbwhy);
-				return command_usage_error(&cmd_run, "out of memory");
-			}
-			break;
-		case OPT_LIMIT:
-			if (run_limit(opts[idx].name, optarg, &ro.limits) != 0) {
-				sandbox_policy_free(&ro.sandbox);
-				return 2;
-			}
-			break;
 		case OPT_INTERCEPT:
 			if (intercept_mode_parse(optarg, &ro.mode) < 0)
 				return command_usage_error(&cmd_run,
@@ -254,15 +257,30 @@ static int run_exec(int argc, char **argv)
 							   "--cow: '%s' is not an absolute path", optarg);
 			ro.vk.fs.cow = optarg;
 			break;
-		case OPT_BIND: {
-			const char *why = NULL;
+		case OPT_BIND:
+		case OPT_BIND_RO: {
+			const char *why = NULL, *flag = opts[index].name;
 
 			if (ro.vk.fs.nbinds == FS_BINDS_MAX)
-				return command_usage_error(&cmd_run, "--bind: at most %d binds",
+				return command_usage_error(&cmd_run, "--%s: at most %d binds", flag,
 							   FS_BINDS_MAX);
 			if (fs_bind_parse(optarg, &ro.vk.fs.binds[ro.vk.fs.nbinds], &why) < 0)
-				return command_usage_error(&cmd_run, "--bind: %s", why);
+				return command_usage_error(&cmd_run, "--%s: %s", flag, why);
+			if (c == OPT_BIND_RO)
+				ro.vk.fs.binds[ro.vk.fs.nbinds].ro = true;
 			ro.vk.fs.nbinds++;
+			break;
+		}
+		case OPT_KEY:
+			if (config_set_flag(&kc, opts[index].name, optarg, &err) < 0)
+				return command_usage_error(&cmd_run, "%s", err.msg);
+			break;
+		case OPT_SANDBOX: {
+			char why[256];
+
+			if (sandbox_policy_set(&kc.sandbox, opts[index].name[0] == 's' ? "Profile" :
+					       "AuditLog", optarg, why, sizeof(why)) < 0)
+				return command_usage_error(&cmd_run, "--%s: %s", opts[index].name, why);
 			break;
 		}
 		case 'v':
@@ -285,9 +303,16 @@ static int run_exec(int argc, char **argv)
 					   "--test-handlers and --test-passthrough exclude each other");
 	umld_log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity ? LOG_LVL_INFO : LOG_LVL_WARN);
 	ro.argv = argv + optind;
-	r = run_guest(&ro);
-	sandbox_policy_free(&ro.sandbox);
-	return r;
+	ro.env = environment_with(kc.environment);
+	if (kc.working_directory)
+		ro.cwd = kc.working_directory;
+	ro.limits.memory = kc.memory;
+	ro.limits.tasks = kc.tasks;
+	ro.limits.cpu_time = kc.cpu_time;
+	ro.limits.open_files = kc.open_files;
+	ro.limits.file_size = kc.file_size;
+	ro.sandbox = kc.sandbox; /* kc keeps the strings */
+	return run_guest(&ro);
 }
 
 const struct umld_command cmd_run = {

@@ -3,6 +3,7 @@
 /* Autoconf's config.h comes in first through this header (see there). */
 #include "umld/conffile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -644,6 +645,46 @@ static const struct config_key *key_find(const char *section, const char *key)
 		    (!section || strcmp(config_keys[i].section, section) == 0))
 			return &config_keys[i];
 	return NULL;
+}
+
+/* A key's flag name (see config_set_flag). */
+static void flag_name(const char *key, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; key[i] && n + 2 < size; i++) {
+		bool up = isupper((unsigned char)key[i]);
+		bool prev_low = i > 0 && !isupper((unsigned char)key[i - 1]);
+		bool acronym_end = i > 0 && isupper((unsigned char)key[i - 1]) && key[i + 1] &&
+				   islower((unsigned char)key[i + 1]);
+
+		if (up && i > 0 && (prev_low || acronym_end))
+			out[n++] = '-';
+		out[n++] = (char)tolower((unsigned char)key[i]);
+	}
+	out[n] = '\0';
+}
+
+int config_set_flag(struct instance_config *c, const char *flag, const char *value,
+		    struct umld_err *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		struct why w = { .msg = "" };
+		char name[64];
+		int r;
+
+		flag_name(k->key, name, sizeof(name));
+		if (strcmp(name, flag) != 0)
+			continue;
+		r = k->set(k, c, value, &w);
+		if (r == -ENOMEM)
+			return umld_err_set(err, r, "--%s: out of memory", flag);
+		if (r < 0)
+			return umld_err_usage(err, "--%s: %s", flag, w.msg);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* ---- the line parser ---- */

@@ -49,6 +49,12 @@ int config_load(const char *path, struct instance_config *out, struct umld_err *
  * and in out->path. */
 int config_parse_string(const char *name, const char *text, struct instance_config *out,
 			struct umld_err *err);
+/* The `umld run` flag of a key: its name in lowercase with dashes between
+ * the words (CPUTime -> cpu-time, BindReadOnly -> bind-read-only). Sets the
+ * key whose flag is flag from value, as the file would; -ENOENT when no key
+ * has that flag; otherwise err says "--FLAG: what is wrong" (exit 2). */
+int config_set_flag(struct instance_config *c, const char *flag, const char *value,
+		    struct umld_err *err);
 /* Frees what c holds and leaves it as after config_init. */
 void config_free(struct instance_config *c);
 

@@ -145,13 +145,13 @@ int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, str
 	if (cfg->containerize && containerize_parse(cfg->containerize, &o->vk.containerize) < 0)
 		return umld_err_usage(err, "%s: [Kernel] Containerize: '%s' is not auto, never or required",
 				      cfg->path, cfg->containerize);
+	o->name = cfg->name;
 	o->limits.memory = cfg->memory;
 	o->limits.file_size = cfg->file_size;
 	o->limits.cpu_time = cfg->cpu_time;
 	o->limits.tasks = cfg->tasks;
 	o->limits.open_files = cfg->open_files;
 	o->sandbox = cfg->sandbox; /* cfg keeps the strings */
-	o->instance = cfg->name;
 	return 0;
 }
 
@@ -338,6 +338,27 @@ static void add_usage(json_object *o, pid_t pid)
 	fclose(f);
 }
 
+/* How Memory and Tasks are enforced, and the whole guest's use where a
+ * cgroup counts it. */
+static void add_limits(json_object *o, const struct monitor *m)
+{
+	json_object *l = json_object_new_object();
+	long long mem, tasks;
+	bool any = m->o.limits.memory >= 0 || m->o.limits.tasks >= 0;
+
+	add_str(l, "backend", m->cg.version == 2 ? "cgroup-v2"
+			      : m->cg.version == 1 ? "cgroup-v1"
+			      : any		   ? "rlimit"
+						   : "off");
+	add_str(l, "why", m->cg.why);
+	cgroup_usage(&m->cg, &mem, &tasks);
+	if (mem >= 0)
+		add_int(l, "memory_bytes", mem);
+	if (tasks >= 0)
+		add_int(l, "tasks", tasks);
+	json_object_object_add(o, "limits", l);
+}
+
 static int op_status(void *arg, json_object *resp)
 {
 	struct instance *in = arg;
@@ -374,6 +395,7 @@ static int op_status(void *arg, json_object *resp)
 	}
 	json_object_object_add(resp, "subsystems", be);
 	add_usage(resp, in->first);
+	add_limits(resp, &in->m);
 	return 0;
 }
 

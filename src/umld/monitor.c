@@ -59,7 +59,7 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 		m->vk.sandbox = &m->sb;
 		r = sandbox_claim(&m->sb, &m->table, &m->o.vk.fs,
 				  m->vk.backend[SUBSYS_FS] == BACKEND_CONTAINER,
-				  ns->clone_flags & CLONE_NEWPID, net_ns, err);
+				  (ns->clone_flags & CLONE_NEWPID) || m->vk.pids, m->vk.pids, net_ns, err);
 		if (r < 0)
 			return r;
 		m->so.sandbox = &m->sb.child;
@@ -129,7 +129,7 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	/* the sandbox adds its private /tmp and /dev, and its binds, to the
 	 * filesystem the virtual kernel then builds */
 	if (sandbox_policy_active(&o->sandbox) &&
-	    (r = sandbox_prepare(&m->sb, &o->sandbox, &m->o.vk.fs, o->limits.tasks, o->instance,
+	    (r = sandbox_prepare(&m->sb, &o->sandbox, &m->o.vk.fs, o->limits.tasks, o->name,
 				 err)) < 0)
 		return r;
 	r = setup_vkernel(m, err);
@@ -172,10 +172,24 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	m->so.envp = o->env;
 	m->so.cwd = m->vk.fs ? NULL : o->cwd; /* the emulated fs keeps a guest path */
 	m->so.limits = o->limits;
+	/* the whole guest's Memory and Tasks in a cgroup where the host has
+	 * one for us; the rlimits are the fallback (RLIMIT_AS bounds each
+	 * process's address space, RLIMIT_NPROC the user's processes) */
+	cgroup_make(&m->cg, o->name ? o->name : "run", o->limits.memory, o->limits.tasks);
+	if (cgroup_has(&m->cg, CG_MEMORY))
+		m->so.limits.memory = -1;
+	if (cgroup_has(&m->cg, CG_PIDS))
+		m->so.limits.tasks = -1;
+	if (m->cg.version)
+		m->so.cgroup = &m->cg;
+	if (o->explain && (o->limits.memory >= 0 || o->limits.tasks >= 0))
+		fprintf(stderr, "%-6s %-13s %s\n", "limits", m->cg.version ? "cgroup" : "rlimit",
+			m->cg.why);
 	if (tracer_init(&m->tr, &m->engine, o->colocate) < 0)
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	m->tr.on_clone = vkernel_task_clone;
 	m->tr.on_gone = vkernel_task_gone;
+	m->tr.on_start = vkernel_task_start;
 	m->tr.on_exec = vkernel_task_exec;
 	m->tr.vk_arg = &m->vk;
 	return 0;
@@ -189,6 +203,8 @@ int monitor_start(struct monitor *m, struct umld_err *err)
 	r = tracer_spawn(&m->tr, m->path, &m->so, &listener, NULL, err);
 	if (r == 0 && m->vk.sandbox)
 		sandbox_started(&m->sb, m->tr.first);
+	if (r == 0)
+		vkernel_task_root(&m->vk, m->tr.first); /* before any call of its is served */
 	if (r == 0 && listener >= 0)
 		r = notify_start(&m->notify, listener, &m->table, &m->engine.ctx, err);
 	return r;
@@ -215,6 +231,8 @@ int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *c
 	so.session = true;
 	so.secondary = true;
 	r = tracer_spawn(&m->tr, path, &so, &listener, pid, err);
+	if (r == 0 && pid)
+		vkernel_task_root(&m->vk, *pid);
 	if (r == 0 && m->vk.fs && cwd && pid)
 		fs_set_cwd(m->vk.fs, *pid, cwd);
 	if (r == 0 && m->vk.sandbox && pid)
@@ -243,6 +261,7 @@ void monitor_free(struct monitor *m)
 {
 	if (sandbox_policy_active(&m->o.sandbox))
 		sandbox_free(&m->sb);
+	cgroup_remove(&m->cg);
 	vkernel_free(&m->vk);
 	filter_free(&m->filter);
 	tracer_free(&m->tr);

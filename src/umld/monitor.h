@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "common/cgroup.h"
 #include "common/error.h"
 #include "emul/handler.h"
 #include "emul/sandbox.h"
@@ -29,7 +30,7 @@ struct monitor_opts {
 	bool test_passthrough;
 	struct spawn_limits limits;
 	struct sandbox_policy sandbox; /* --sandbox and its keys; the caller's strings */
-	const char *instance;          /* the instance's name (audit log), NULL for run */
+	const char *name; /* the instance's, for its cgroup and audit log; NULL: "run" */
 };
 
 void monitor_opts_init(struct monitor_opts *o);
@@ -44,6 +45,7 @@ struct monitor {
 	struct filter_prog filter;
 	struct spawn_opts so;
 	struct sandbox sb; /* when o.sandbox is active */
+	struct umld_cgroup cg; /* the Memory and Tasks limits, where cgroups are usable */
 	char path[PATH_MAX];
 	char cwd[PATH_MAX]; /* the caller's, when the guest's is not given */
 };

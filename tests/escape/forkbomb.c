@@ -18,17 +18,17 @@ int main(int argc, char **argv)
 	kids = calloc((size_t)(max * 4 + 1), sizeof(*kids));
 	if (!kids)
 		esc_die(&e, "calloc");
-	while (made < max * 4) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			fail = errno;
-			break;
-		}
+	/* each child waits to be killed; the first fork that fails ends it */
+	for (pid_t pid = 0; made < max * 4 && !fail; made += pid > 0) {
+		pid = fork();
 		if (pid == 0) {
 			pause();
 			_exit(0);
 		}
-		kids[made++] = pid;
+		if (pid > 0)
+			kids[made] = pid;
+		else
+			fail = errno;
 	}
 	for (long i = 0; i < made; i++)
 		kill(kids[i], SIGKILL);

@@ -69,9 +69,9 @@ START_TEST(test_table)
 	static const struct emul_handler only64[] = {
 		{ .name = "getpid", .abis = EMUL_ABI_64, .enter = deny_eperm },
 	};
-	const struct emul_feature f_again = { "again", again, 1 };
-	const struct emul_feature f_bogus = { "bogus", bogus, 1 };
-	const struct emul_feature f_only64 = { "only64", only64, 1 };
+	const struct emul_feature f_again = { "again", again, 1, false };
+	const struct emul_feature f_bogus = { "bogus", bogus, 1, false };
+	const struct emul_feature f_only64 = { "only64", only64, 1, false };
 	struct umld_err err = { 0 };
 	struct sc_request req = { .abi = ABI_X86_64, .nr = SYS_getppid };
 	struct verdict v;
