@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "emul/fs_emul.h"
+#include "emul/sandbox.h"
 #include "emul/pids.h"
 #include "emul/vkernel.h"
 
@@ -409,6 +410,8 @@ void vkernel_task_clone(void *arg, pid_t parent, pid_t child)
 		ident_task_clone(vk, parent, child);
 	if (vk->fs)
 		fs_task_clone(vk->fs, parent, child);
+	if (vk->sandbox)
+		sandbox_task_clone(vk->sandbox, child);
 	if (vk->pids)
 		pids_task_clone(vk->pids, parent, child);
 }
@@ -435,6 +438,8 @@ void vkernel_task_gone(void *arg, pid_t tid)
 		ident_task_gone(vk, tid);
 	if (vk->fs)
 		fs_task_gone(vk->fs, tid);
+	if (vk->sandbox)
+		sandbox_task_gone(vk->sandbox, tid);
 	if (vk->pids)
 		pids_task_gone(vk->pids, tid);
 }

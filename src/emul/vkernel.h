@@ -83,6 +83,7 @@ struct vkernel {
 		unsigned next;
 	} vfiles;
 	struct fs_emul *fs; /* the emulated filesystem (fs_emul.h), or NULL */
+	struct sandbox *sandbox; /* the sandbox's state (sandbox.h), or NULL */
 	int cow_lock;       /* the --cow layer's lock (fs_layers_check), or -1 */
 	struct vk_pids *pids; /* the emulated pid table (pids.h), or NULL */
 	struct {

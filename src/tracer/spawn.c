@@ -312,7 +312,7 @@ static int child_join_ns(pid_t pid, bool *pid_ns)
 		int type;
 	} order[] = {
 		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "uts", CLONE_NEWUTS },
-		{ "pid", CLONE_NEWPID },
+		{ "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID },
 	};
 	int fds[ARRAY_SIZE(order)];
 	char path[64], self[64];
@@ -403,6 +403,10 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 				"cannot join the instance's namespaces: ", strerror(-r), NULL });
 	} else {
 		r = child_setup_ns(ns, uid, gid, o->cwd, why, sizeof(why));
+		/* before the monitor hears "k": from then on (sysemu mode) its
+		 * calls may already be the guest's */
+		if (r == 0 && o->sandbox)
+			r = sandbox_child_ns(o->sandbox, why, sizeof(why));
 		if (r < 0 && !why[0])
 			str_join(why, sizeof(why), (const char *const[]){
 				"cannot enter the guest's namespaces: ", strerror(-r), NULL });
@@ -424,6 +428,10 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 		_exit(126);
 	}
 
+	if (o->sandbox && (r = sandbox_child_apply(o->sandbox, why, sizeof(why))) < 0) {
+		child_write_error(why, "", -r);
+		_exit(126);
+	}
 	if (filter) {
 		r = filter_install(filter);
 		if (r < 0) {

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "emul/fs.h"
+#include "emul/sandbox.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
 #include "tracer/placement.h"
@@ -50,6 +51,8 @@ struct spawn_opts {
 	const struct filter_prog *filter; /* installed before exec; NULL in sysemu mode */
 	struct spawn_ns ns;
 	struct spawn_limits limits;
+	/* the sandbox's walls, set up before the filter; NULL: none */
+	const struct sandbox_child *sandbox;
 	const struct umld_cgroup *cgroup; /* joined before the child runs; NULL: none */
 	int stdio[3];  /* fds to make the command's 0, 1, 2; -1: keep the monitor's */
 	bool session;  /* setsid(), and stdin as controlling terminal if it is one */

@@ -28,6 +28,7 @@ struct bench_mode {
 	const char *what;
 	const char *const *flags; /* `umld run` flags; NULL: native, no umld */
 	const char *verb;         /* the umld verb that runs the guest ("run") */
+	bool opt_in;              /* measured only when --modes names it */
 };
 
 static const char *const flags_pass[] = { NULL };
@@ -36,6 +37,7 @@ static const char *const flags_trace[] = { "--test-handlers", "--notify=off", NU
 static const char *const flags_sysemu[] = { "--intercept=sysemu", "--test-handlers", NULL };
 static const char *const flags_vk_emul[] = { "--hostname=bench", "--virtual-pids", "--fake-root",
 					    "--containerize=never", NULL };
+static const char *const flags_sandbox[] = { "--sandbox=strict", NULL };
 static const char *const flags_vk_cont[] = { "--hostname=bench", "--virtual-pids",
 					    "--containerize=required", NULL };
 
@@ -58,6 +60,10 @@ static const struct bench_mode modes[] = {
 	  .flags = flags_vk_emul },
 	{ .name = "vk-container", .what = "--hostname --virtual-pids in UTS and PID namespaces",
 	  .flags = flags_vk_cont },
+	{ .name = "sandbox",
+	  .what = "--sandbox=strict: its wrapped calls (fork, clone, ioctl...) through the monitor; "
+		  "umld itself must lie outside /tmp",
+	  .flags = flags_sandbox, .opt_in = true },
 	{ .name = "fs-emulated",
 	  .what = "--cow over the host's root, emulated: every path resolved by umld",
 	  .flags = flags_fs_emul },
@@ -445,7 +451,7 @@ static int bench_exec(int argc, char **argv)
 	for (size_t i = 0; !any_op && i < bench_nops; i++)
 		b.op_on[i] = true;
 	for (size_t m = 0; !any_mode && m < NMODES; m++)
-		b.mode_on[m] = true;
+		b.mode_on[m] = !modes[m].opt_in;
 	b.mode_on[0] = true; /* ratios need native */
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -54,6 +54,19 @@ static void run_help(void)
 	       "  --cpu-time=SECS   CPU seconds per process (SIGXCPU, then SIGKILL)\n"
 	       "  --open-files=N    open files per process\n"
 	       "  --file-size=SIZE  largest file a process may write\n"
+	       "  --sandbox=strict  deny what is not allowed: read-only root with a private\n"
+	       "                    /tmp and /dev, no network, no capabilities, no ptrace,\n"
+	       "                    mount, namespaces, bpf, io_uring or int 0x80 (umld(8))\n"
+	       "  --read-only=PATH, --read-write=PATH  a host path in the guest, read-only\n"
+	       "                    or writable (repeatable)\n"
+	       "  --hide=PATH       the path is absent in the guest (repeatable)\n"
+	       "  --network=none|loopback|host  the guest's network (strict: none)\n"
+	       "  --allow=CALL,...  --deny=CALL[:ERRNO],...  calls the sandbox lets through or\n"
+	       "                    denies (EPERM unless an errno is named)\n"
+	       "  --timeout=DURATION  kill the guest after this wall-clock time (s, m, h)\n"
+	       "  --audit=FILE|-    one JSON line per denial, to FILE or stderr\n"
+	       "                    (--profile and --audit-log are the same as --sandbox\n"
+	       "                    and --audit)\n"
 	       "  --explain         print each subsystem's backend and why, then run\n"
 	       "  --test-handlers   answer getppid (4242), uname (nodename umld-test) and\n"
 	       "                    memfd_create (a ready-made memfd) from umld's test set\n"
@@ -79,6 +92,7 @@ enum {
 	OPT_BIND,
 	OPT_BIND_RO,
 	OPT_KEY, /* an instance-file key's flag: parsed by config_set_flag */
+	OPT_SANDBOX, /* --sandbox and --audit: the [Sandbox] keys Profile and AuditLog */
 };
 
 /* The caller's environment with each NAME=VALUE of add set (replaced or
@@ -151,6 +165,17 @@ static int run_exec(int argc, char **argv)
 		{ "cpu-time", required_argument, NULL, OPT_KEY },
 		{ "open-files", required_argument, NULL, OPT_KEY },
 		{ "file-size", required_argument, NULL, OPT_KEY },
+		{ "profile", required_argument, NULL, OPT_KEY },
+		{ "read-only", required_argument, NULL, OPT_KEY },
+		{ "read-write", required_argument, NULL, OPT_KEY },
+		{ "hide", required_argument, NULL, OPT_KEY },
+		{ "network", required_argument, NULL, OPT_KEY },
+		{ "allow", required_argument, NULL, OPT_KEY },
+		{ "deny", required_argument, NULL, OPT_KEY },
+		{ "timeout", required_argument, NULL, OPT_KEY },
+		{ "audit-log", required_argument, NULL, OPT_KEY },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+		{ "audit", required_argument, NULL, OPT_SANDBOX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -250,6 +275,14 @@ static int run_exec(int argc, char **argv)
 			if (config_set_flag(&kc, opts[index].name, optarg, &err) < 0)
 				return command_usage_error(&cmd_run, "%s", err.msg);
 			break;
+		case OPT_SANDBOX: {
+			char why[256];
+
+			if (sandbox_policy_set(&kc.sandbox, opts[index].name[0] == 's' ? "Profile" :
+					       "AuditLog", optarg, why, sizeof(why)) < 0)
+				return command_usage_error(&cmd_run, "--%s: %s", opts[index].name, why);
+			break;
+		}
 		case 'v':
 			verbosity++;
 			break;
@@ -278,6 +311,7 @@ static int run_exec(int argc, char **argv)
 	ro.limits.cpu_time = kc.cpu_time;
 	ro.limits.open_files = kc.open_files;
 	ro.limits.file_size = kc.file_size;
+	ro.sandbox = kc.sandbox; /* kc keeps the strings */
 	return run_guest(&ro);
 }
 

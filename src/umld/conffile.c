@@ -565,6 +565,14 @@ static int set_count(const struct config_key *k, struct instance_config *c, cons
 	return 0;
 }
 
+/* [Sandbox]: the policy parses its own keys (the `umld run` flags share
+ * them). */
+static int set_sandbox(const struct config_key *k, struct instance_config *c, const char *value,
+		       struct why *w)
+{
+	return sandbox_policy_set(&c->sandbox, k->key, value, w->msg, sizeof(w->msg));
+}
+
 static const char *const restart_values[] = { "no", "on-failure", NULL };
 static const char *const intercept_values[] = { "seccomp", "sysemu", NULL };
 static const char *const containerize_values[] = { "auto", "never", "required", NULL };
@@ -609,6 +617,16 @@ static const struct config_key config_keys[] = {
 	  .offset = AT(open_files), .min = 1 },
 	{ .section = "Limits", .key = "FileSize", .set = set_size,
 	  .offset = AT(file_size), .min = 0 },
+
+	{ .section = "Sandbox", .key = "Profile", .set = set_sandbox },
+	{ .section = "Sandbox", .key = "ReadOnly", .set = set_sandbox, .flags = KEY_REPEATABLE },
+	{ .section = "Sandbox", .key = "ReadWrite", .set = set_sandbox, .flags = KEY_REPEATABLE },
+	{ .section = "Sandbox", .key = "Hide", .set = set_sandbox, .flags = KEY_REPEATABLE },
+	{ .section = "Sandbox", .key = "Network", .set = set_sandbox },
+	{ .section = "Sandbox", .key = "Allow", .set = set_sandbox, .flags = KEY_REPEATABLE },
+	{ .section = "Sandbox", .key = "Deny", .set = set_sandbox, .flags = KEY_REPEATABLE },
+	{ .section = "Sandbox", .key = "Timeout", .set = set_sandbox },
+	{ .section = "Sandbox", .key = "AuditLog", .set = set_sandbox },
 };
 
 /* The table's own copy of a section name, or NULL if no key lives there. */
@@ -821,6 +839,7 @@ void config_init(struct instance_config *c)
 		.open_files = -1,
 		.cpu_time = -1,
 	};
+	sandbox_policy_init(&c->sandbox);
 }
 
 void config_free(struct instance_config *c)
@@ -840,6 +859,7 @@ void config_free(struct instance_config *c)
 	free(c->binds);
 	free(c->intercept);
 	free(c->containerize);
+	sandbox_policy_free(&c->sandbox);
 	config_init(c);
 }
 

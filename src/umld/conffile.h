@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "emul/sandbox.h"
 
 /* The longest line an instance file may have, without its newline. */
 #define CONFIG_LINE_MAX 4096
@@ -33,6 +34,7 @@ struct instance_config {
 	long long memory, file_size;      /* bytes, -1: not set */
 	long tasks, open_files;           /* -1: not set */
 	long long cpu_time;               /* seconds, -1: not set */
+	struct sandbox_policy sandbox;    /* [Sandbox] */
 };
 
 /* Sets every field to "not set": NULL, false, 0, -1 for the limits. The CLI

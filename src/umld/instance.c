@@ -151,6 +151,7 @@ int instance_opts(const struct instance_config *cfg, struct monitor_opts *o, str
 	o->limits.cpu_time = cfg->cpu_time;
 	o->limits.tasks = cfg->tasks;
 	o->limits.open_files = cfg->open_files;
+	o->sandbox = cfg->sandbox; /* cfg keeps the strings */
 	return 0;
 }
 

@@ -21,6 +21,7 @@ void monitor_opts_init(struct monitor_opts *o)
 	o->notify = true;
 	o->colocate = COLOCATE_AUTO;
 	spawn_limits_init(&o->limits);
+	sandbox_policy_init(&o->sandbox);
 }
 
 /* The virtual kernel: backends, handlers, and what the child must set up. */
@@ -50,10 +51,25 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 		ns->clone_flags |= CLONE_NEWNS | CLONE_NEWPID;
 		ns->fs = &m->o.vk.fs;
 	}
+	if (sandbox_policy_active(&m->o.sandbox)) {
+		bool net_ns = sandbox_wants_netns(&m->sb) && (hn.privileged || m->vk.container_userns);
+
+		if (net_ns)
+			ns->clone_flags |= CLONE_NEWNET;
+		m->vk.sandbox = &m->sb;
+		r = sandbox_claim(&m->sb, &m->table, &m->o.vk.fs,
+				  m->vk.backend[SUBSYS_FS] == BACKEND_CONTAINER,
+				  (ns->clone_flags & CLONE_NEWPID) || m->vk.pids, m->vk.pids, net_ns, err);
+		if (r < 0)
+			return r;
+		m->so.sandbox = &m->sb.child;
+	}
 	ns->userns = (ns->clone_flags || m->vk.map_root) && m->vk.container_userns;
 	ns->map_root = m->vk.map_root;
 	if (m->o.explain)
 		vkernel_explain(&m->vk, stderr);
+	if (m->o.explain && m->vk.sandbox)
+		sandbox_explain(&m->sb, stderr);
 	return 0;
 }
 
@@ -110,6 +126,12 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 		return r;
 	if (!m->o.vk.cwd)
 		m->o.vk.cwd = o->cwd ? o->cwd : getcwd(m->cwd, sizeof(m->cwd));
+	/* the sandbox adds its private /tmp and /dev, and its binds, to the
+	 * filesystem the virtual kernel then builds */
+	if (sandbox_policy_active(&o->sandbox) &&
+	    (r = sandbox_prepare(&m->sb, &o->sandbox, &m->o.vk.fs, o->limits.tasks, o->name,
+				 err)) < 0)
+		return r;
 	r = setup_vkernel(m, err);
 	if (r < 0)
 		return r;
@@ -179,6 +201,8 @@ int monitor_start(struct monitor *m, struct umld_err *err)
 
 	/* the filter is kept: processes started later (umld exec) get it too */
 	r = tracer_spawn(&m->tr, m->path, &m->so, &listener, NULL, err);
+	if (r == 0 && m->vk.sandbox)
+		sandbox_started(&m->sb, m->tr.first);
 	if (r == 0)
 		vkernel_task_root(&m->vk, m->tr.first); /* before any call of its is served */
 	if (r == 0 && listener >= 0)
@@ -211,6 +235,8 @@ int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *c
 		vkernel_task_root(&m->vk, *pid);
 	if (r == 0 && m->vk.fs && cwd && pid)
 		fs_set_cwd(m->vk.fs, *pid, cwd);
+	if (r == 0 && m->vk.sandbox && pid)
+		sandbox_task_clone(&m->sb, *pid);
 	if (r < 0 || listener < 0)
 		return r;
 	/* its filter is a new one, with a listener of its own */
@@ -233,6 +259,8 @@ int monitor_wait(struct monitor *m)
 
 void monitor_free(struct monitor *m)
 {
+	if (sandbox_policy_active(&m->o.sandbox))
+		sandbox_free(&m->sb);
 	cgroup_remove(&m->cg);
 	vkernel_free(&m->vk);
 	filter_free(&m->filter);

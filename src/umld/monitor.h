@@ -9,6 +9,7 @@
 #include "common/cgroup.h"
 #include "common/error.h"
 #include "emul/handler.h"
+#include "emul/sandbox.h"
 #include "emul/vkernel.h"
 #include "sysemu/engine.h"
 #include "sysemu/filter.h"
@@ -28,7 +29,8 @@ struct monitor_opts {
 	bool test_handlers;
 	bool test_passthrough;
 	struct spawn_limits limits;
-	const char *name; /* the instance's, for its cgroup; NULL: "run" */
+	struct sandbox_policy sandbox; /* --sandbox and its keys; the caller's strings */
+	const char *name; /* the instance's, for its cgroup and audit log; NULL: "run" */
 };
 
 void monitor_opts_init(struct monitor_opts *o);
@@ -42,6 +44,7 @@ struct monitor {
 	struct notify_server notify;
 	struct filter_prog filter;
 	struct spawn_opts so;
+	struct sandbox sb; /* when o.sandbox is active */
 	struct umld_cgroup cg; /* the Memory and Tasks limits, where cgroups are usable */
 	char path[PATH_MAX];
 	char cwd[PATH_MAX]; /* the caller's, when the guest's is not given */

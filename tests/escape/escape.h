@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -163,9 +165,11 @@ static inline int esc_stat(struct esc *e, const char *what, int dirfd, const cha
 	return 0;
 }
 
-/* Runs argv[0] (execve, in a child, stdout to a pipe) and classifies its
- * output: the secret prints the token, the decoy "decoy". */
-static inline int esc_exec(struct esc *e, const char *what, const char *path)
+/* Runs path relative to dirfd (execveat with flags, in a child, stdout
+ * to a pipe) and classifies its output: the secret prints the token, the
+ * decoy "decoy". */
+static inline int esc_exec_at(struct esc *e, const char *what, int dirfd, const char *path,
+			      int flags)
 {
 	int p[2], st;
 	char buf[4096];
@@ -184,7 +188,7 @@ static inline int esc_exec(struct esc *e, const char *what, const char *path)
 		char *const envp[] = { "PATH=/bin:/usr/bin", NULL };
 
 		dup2(p[1], 1);
-		execve(path, argv, envp);
+		execveat(dirfd, path, argv, envp, flags);
 		dprintf(2, "%s\n", esc_errname(errno));
 		_exit(127);
 	}
@@ -199,6 +203,61 @@ static inline int esc_exec(struct esc *e, const char *what, const char *path)
 		return 0;
 	}
 	return esc_record(e, what, buf, "ran the decoy", "ran something else");
+}
+
+static inline int esc_exec(struct esc *e, const char *what, const char *path)
+{
+	return esc_exec_at(e, what, AT_FDCWD, path, 0);
+}
+
+/* A call that hands out an fd (a ring, a map, an event): one had is the
+ * way out. */
+static inline void esc_fd_result(struct esc *e, const char *what, long fd)
+{
+	if (fd >= 0) {
+		esc_escaped(e, what);
+		close((int)fd);
+	} else {
+		esc_note(e, "%s: %s", what, esc_errname(errno));
+	}
+}
+
+/* A child that waits to be killed: a sibling to aim at. */
+static inline pid_t esc_sibling(struct esc *e)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		esc_die(e, "fork");
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static inline void esc_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* connect(fd, addr) and read what the other end says: the token means a
+ * host service was reached. */
+static inline void esc_connect(struct esc *e, const char *what, int fd, const void *addr,
+			       socklen_t len)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (connect(fd, (const struct sockaddr *)addr, len) < 0) {
+		esc_note(e, "%s: %s", what, esc_errname(errno));
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (!esc_record(e, what, buf, "the decoy", "other content"))
+		esc_escaped(e, what);
 }
 
 /* snprintf that dies rather than cut a path short. */

@@ -431,6 +431,48 @@ START_TEST(test_error_malformed_section)
 }
 END_TEST
 
+/* [Sandbox]: every key, what each keeps, and the errors naming the line. */
+START_TEST(test_sandbox)
+{
+	struct instance_config c;
+
+	parse_ok("[Instance]\nName=a\n[Exec]\nCommand=true\n[Sandbox]\nProfile=strict\n"
+		 "ReadOnly=/etc\nReadWrite=/tmp\nHide=/etc/passwd\nNetwork=loopback\n"
+		 "Allow=ptrace\nDeny=mkdir:EACCES, rmdir\nTimeout=2m\nAuditLog=-\n",
+		 &c);
+	ck_assert_int_eq(c.sandbox.profile, SB_PROFILE_STRICT);
+	ck_assert_int_eq((int)c.sandbox.nread_only, 1);
+	ck_assert_str_eq(c.sandbox.read_only[0], "/etc");
+	ck_assert_str_eq(c.sandbox.read_write[0], "/tmp");
+	ck_assert_str_eq(c.sandbox.hide[0], "/etc/passwd");
+	ck_assert_int_eq(c.sandbox.network, SB_NET_LOOPBACK);
+	ck_assert_int_eq((int)c.sandbox.nrules, 3);
+	ck_assert_str_eq(c.sandbox.rules[0].name, "ptrace");
+	ck_assert_int_eq(c.sandbox.rules[0].error, 0);
+	ck_assert_str_eq(c.sandbox.rules[1].name, "mkdir");
+	ck_assert_int_eq(c.sandbox.rules[1].error, EACCES);
+	ck_assert_str_eq(c.sandbox.rules[2].name, "rmdir");
+	ck_assert_int_eq(c.sandbox.rules[2].error, EPERM);
+	ck_assert_int_eq(c.sandbox.timeout, 120);
+	ck_assert_str_eq(c.sandbox.audit, "-");
+	config_free(&c);
+	ck_assert_int_eq(c.sandbox.nrules, 0);
+
+	expect_error("[Sandbox]\nNetwork=wifi\n",
+		     "t.conf:2: Network: 'wifi' is not none, loopback or host");
+	expect_error("[Sandbox]\n\nDeny=mkdri\n",
+		     "t.conf:3: Deny: 'mkdri' is not a system call umld knows");
+	expect_error("[Sandbox]\nDeny=mkdir:EWHAT\n",
+		     "t.conf:2: Deny: 'EWHAT' is not an errno name (such as EPERM or EACCES)");
+	expect_error("[Sandbox]\nHide=/nonexistent/umld-unit\n",
+		     "t.conf:2: Hide: '/nonexistent/umld-unit' does not exist");
+	expect_error("[Sandbox]\nReadOnly=etc\n", "t.conf:2: ReadOnly: 'etc' is not an absolute path");
+	expect_error("[Sandbox]\nTimeout=0\n",
+		     "t.conf:2: Timeout: '0' is not a duration (seconds, with an optional s, m or h "
+		     "suffix, at least 1)");
+}
+END_TEST
+
 START_TEST(test_error_long_line)
 {
 	size_t n = CONFIG_LINE_MAX + 64;
@@ -663,6 +705,7 @@ int main(void)
 	tcase_add_test(tc, test_error_malformed_no_equals);
 	tcase_add_test(tc, test_error_malformed_section);
 	tcase_add_test(tc, test_error_long_line);
+	tcase_add_test(tc, test_sandbox);
 	tcase_add_test(tc, test_error_unreadable);
 	tcase_add_loop_test(tc, test_bad_value, 0, ARRAY_SIZE(bad_values));
 	tcase_add_test(tc, test_long_value_message);
