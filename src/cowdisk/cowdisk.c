@@ -1048,6 +1048,22 @@ static int mkwhiteout(int dirfd, const char *name)
 	return mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 ? -errno : 0;
 }
 
+/* A whiteout made aside (named into tmp) and renamed onto name in one step,
+ * so the lower entry never shows: flags 0 replaces name; RENAME_EXCHANGE
+ * swaps, leaving name's old entry as tmp. */
+static int whiteout_onto(int ud, const char *name, char *tmp, size_t tsize, unsigned flags)
+{
+	int ret;
+
+	tmp_name(tmp, tsize);
+	ret = mkwhiteout(ud, tmp);
+	if (ret == 0 && renameat2(ud, tmp, ud, name, flags) < 0) {
+		ret = -errno;
+		unlinkat(ud, tmp, 0);
+	}
+	return ret;
+}
+
 int cow_unlink(const struct cow_stack *s, const char *rel)
 {
 	char buf[PATH_MAX], tmp[TMP_NAME_SIZE];
@@ -1069,14 +1085,7 @@ int cow_unlink(const struct cow_stack *s, const char *rel)
 		return mkwhiteout(ud, name);
 	if (!r.below)
 		return unlinkat(ud, name, 0) < 0 ? -errno : 0;
-	/* Replaced by a whiteout in one step: the lower file never shows. */
-	tmp_name(tmp, sizeof(tmp));
-	ret = mkwhiteout(ud, tmp);
-	if (ret == 0 && renameat(ud, tmp, ud, name) < 0) {
-		ret = -errno;
-		unlinkat(ud, tmp, 0);
-	}
-	return ret;
+	return whiteout_onto(ud, name, tmp, sizeof(tmp), 0);
 }
 
 static int count_entry(const char *name, unsigned char type, ino_t ino, void *arg)
@@ -1109,17 +1118,14 @@ int cow_rmdir(const struct cow_stack *s, const char *rel)
 		return ret;
 	if (r.where == COW_LOWER)
 		return mkwhiteout(ud, name);
-	tmp_name(tmp, sizeof(tmp));
 	if (r.below) {
 		/* The whiteout takes the directory's place atomically; the
 		 * directory (now a temporary) holds only whiteouts. */
-		ret = mkwhiteout(ud, tmp);
-		if (ret == 0 && renameat2(ud, tmp, ud, name, RENAME_EXCHANGE) < 0) {
+		ret = whiteout_onto(ud, name, tmp, sizeof(tmp), RENAME_EXCHANGE);
+	} else {
+		tmp_name(tmp, sizeof(tmp));
+		if (renameat(ud, name, ud, tmp) < 0)
 			ret = -errno;
-			unlinkat(ud, tmp, 0);
-		}
-	} else if (renameat(ud, name, ud, tmp) < 0) {
-		ret = -errno;
 	}
 	if (ret == 0)
 		remove_tree(ud, tmp); /* a leftover goes at the next cow_open */

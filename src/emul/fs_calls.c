@@ -89,8 +89,9 @@ static void guest_fd_path(char *buf, size_t size, pid_t tid, int fd)
 /* The recorded owner and mode of an upper-layer entry, over what the host
  * has; and the monitor's own ids shown as root, as a user namespace would.
  * A device node the virtual root made (an empty file, see mknod_common)
- * shows as the node: its type in *mode and its number in *rdev (when
- * rdev is given). */
+ * shows as the node, its type in *mode and its number in *rdev: callers
+ * pass rdev only for an empty regular file, so that no other stat pays
+ * for the lookup. */
 static void fake_owner(const struct fs_emul *fs, const char *path, uid_t *uid, gid_t *gid,
 		       mode_t *mode, dev_t *rdev)
 {
@@ -117,15 +118,14 @@ static void fake_owner(const struct fs_emul *fs, const char *path, uid_t *uid, g
 		v[n] = '\0';
 		*mode = (*mode & S_IFMT) | ((mode_t)strtoul(v, NULL, 8) & 07777);
 	}
-	n = S_ISREG(*mode) ? lgetxattr(path, COW_XATTR_RDEV, v, sizeof(v) - 1) : -1;
+	n = rdev && S_ISREG(*mode) ? lgetxattr(path, COW_XATTR_RDEV, v, sizeof(v) - 1) : -1;
 	if (n > 0) {
 		unsigned ma, mi;
 		char kind;
 		v[n] = '\0';
 		if (sscanf(v, "%c:%u:%u", &kind, &ma, &mi) == 3 && (kind == 'c' || kind == 'b')) {
 			*mode = (*mode & 07777) | (kind == 'c' ? S_IFCHR : S_IFBLK);
-			if (rdev)
-				*rdev = makedev(ma, mi);
+			*rdev = makedev(ma, mi);
 		}
 	}
 }
@@ -367,7 +367,8 @@ static int stat_loc(struct fs_emul *fs, const struct fs_loc *loc, struct stat *s
 		return -ENOENT;
 	*st = loc->e.st;
 	at_path(p, sizeof(p), fs_loc_dirfd(loc), loc->name);
-	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode, &st->st_rdev);
+	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode,
+		   st->st_size == 0 ? &st->st_rdev : NULL);
 	return 0;
 }
 
@@ -388,7 +389,8 @@ static int stat_guest_fd(struct fs_emul *fs, pid_t tid, int fd, struct stat *st)
 	guest_fd_path(p, sizeof(p), tid, fd);
 	if (stat(p, st) < 0)
 		return errno == ENOENT ? -EBADF : -errno;
-	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode, &st->st_rdev);
+	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode,
+		   st->st_size == 0 ? &st->st_rdev : NULL);
 	return 0;
 }
 
@@ -458,7 +460,7 @@ static void statx_fake_owner(const struct fs_emul *fs, const char *p, struct sta
 
 	if (!fs->fake_root)
 		return;
-	fake_owner(fs, p, &u, &g, &m, &rdev);
+	fake_owner(fs, p, &u, &g, &m, stx->stx_size == 0 ? &rdev : NULL);
 	stx->stx_uid = u;
 	stx->stx_gid = g;
 	stx->stx_mode = (uint16_t)m;

@@ -44,6 +44,22 @@
 
 /* A child installs a filter that notifies on getppid and reports, through
  * its exit status, which notification features the kernel accepts. */
+void notify_getppid_prog(struct sock_fprog *out)
+{
+	static struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+
+	out->len = ARRAY_SIZE(insns);
+	out->filter = insns;
+}
+
 void notify_probe(struct notify_support *out)
 {
 	pid_t pid;
@@ -54,19 +70,12 @@ void notify_probe(struct notify_support *out)
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		struct sock_filter insns[] = {
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		};
-		struct sock_fprog prog = { .len = ARRAY_SIZE(insns), .filter = insns };
+		struct sock_fprog prog;
 		struct seccomp_notif_addfd addfd = { .srcfd = 0, .newfd_flags = 0,
 						     .flags = SECCOMP_ADDFD_FLAG_SEND };
 		int bits = 0, fd;
+
+		notify_getppid_prog(&prog);
 
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,

@@ -21,6 +21,11 @@ struct notify_support {
 /* Probes in a short-lived child; never fails, only reports less. */
 void notify_probe(struct notify_support *out);
 
+struct sock_fprog;
+/* The smallest notifying filter: 64-bit getppid notifies, everything else
+ * is allowed (the probe's, and `umld bench`'s floor). */
+void notify_getppid_prog(struct sock_fprog *out);
+
 struct notify_server {
 	int fd; /* the listener */
 	const struct emul_table *table;

@@ -22,6 +22,7 @@
 
 #include "common/fdpass.h"
 #include "common/util.h"
+#include "sysemu/notify.h"
 #include "tracer/tracer.h"
 #include "umld/command.h"
 
@@ -31,22 +32,14 @@
 
 static int floor_exec(int argc, char **argv)
 {
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	struct sock_fprog prog;
 	struct seccomp_notif n;
 	struct seccomp_notif_resp resp;
 	int sv[2], fd, status;
 	int first = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
 	pid_t pid;
 
+	notify_getppid_prog(&prog);
 	if (first >= argc)
 		return command_usage_error(&cmd_bench_floor, "no command given");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

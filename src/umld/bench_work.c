@@ -142,12 +142,36 @@ static int make_sources(const char *w)
 	return r;
 }
 
+/* The `umld run` words of mode m (none for native) into argv, with their
+ * buffers in a; returns how many. */
+struct mode_args {
+	char cow[PATH_MAX + 32], bind[PATH_MAX + 32], ctz[64];
+};
+
+static int mode_argv(const struct work_run *b, size_t m, struct mode_args *a, char **argv)
+{
+	int argc = 0;
+
+	if (!work_modes[m].containerize)
+		return 0;
+	snprintf(a->cow, sizeof(a->cow), "--cow=%s/cow-%s", b->dir, work_modes[m].name);
+	snprintf(a->bind, sizeof(a->bind), "--bind=%s", b->dir);
+	snprintf(a->ctz, sizeof(a->ctz), "--containerize=%s", work_modes[m].containerize);
+	argv[argc++] = (char *)b->exe;
+	argv[argc++] = (char *)"run";
+	argv[argc++] = a->cow;
+	argv[argc++] = a->bind;
+	argv[argc++] = a->ctz;
+	argv[argc++] = (char *)"--";
+	return argc;
+}
+
 /* Runs workload k in mode m once; its wall time in *ms and stdout in *out. */
 static int run_one(struct work_run *b, size_t m, size_t k, double *ms, char **out)
 {
-	char cow[PATH_MAX + 16], cowflag[PATH_MAX + 32], bindflag[PATH_MAX + 32], ctz[64];
+	struct mode_args a;
 	char *argv[16];
-	int argc = 0, pipefd[2], status;
+	int argc = mode_argv(b, m, &a, argv), pipefd[2], status;
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	long long t;
@@ -156,18 +180,6 @@ static int run_one(struct work_run *b, size_t m, size_t k, double *ms, char **ou
 
 	if (!buf)
 		return -ENOMEM;
-	if (work_modes[m].containerize) {
-		snprintf(cow, sizeof(cow), "%s/cow-%s", b->dir, work_modes[m].name);
-		snprintf(cowflag, sizeof(cowflag), "--cow=%s", cow);
-		snprintf(bindflag, sizeof(bindflag), "--bind=%s", b->dir);
-		snprintf(ctz, sizeof(ctz), "--containerize=%s", work_modes[m].containerize);
-		argv[argc++] = (char *)b->exe;
-		argv[argc++] = (char *)"run";
-		argv[argc++] = cowflag;
-		argv[argc++] = bindflag;
-		argv[argc++] = ctz;
-		argv[argc++] = (char *)"--";
-	}
 	argv[argc++] = (char *)"/bin/sh";
 	argv[argc++] = (char *)"-c";
 	argv[argc++] = (char *)workloads[k].command;
@@ -216,42 +228,37 @@ static int run_one(struct work_run *b, size_t m, size_t k, double *ms, char **ou
 	return 0;
 }
 
-/* Whether mode m can run here: a trial of `true`, and its error if not. */
+/* Whether mode m can run here: a trial of `true` with the same words, and
+ * umld's error (its first line) when not. */
 static void probe_mode(struct work_run *b, size_t m)
 {
-	b->mode_ok[m] = true;
-	if (!work_modes[m].containerize)
-		return;
-	/* the same command line, with `true`: the error is umld's */
-	{
-		char cow[PATH_MAX + 16], cowflag[PATH_MAX + 32], bindflag[PATH_MAX + 32], ctz[64];
-		char *argv[] = { (char *)b->exe, (char *)"run", cowflag, bindflag, ctz,
-				 (char *)"--", (char *)"true", NULL };
-		int pipefd[2], status;
-		pid_t pid;
-		ssize_t n;
+	struct mode_args a;
+	char *argv[16];
+	int argc = mode_argv(b, m, &a, argv), pipefd[2], status;
+	pid_t pid;
+	ssize_t n;
 
-		snprintf(cow, sizeof(cow), "%s/cow-%s", b->dir, work_modes[m].name);
-		snprintf(cowflag, sizeof(cowflag), "--cow=%s", cow);
-		snprintf(bindflag, sizeof(bindflag), "--bind=%s", b->dir);
-		snprintf(ctz, sizeof(ctz), "--containerize=%s", work_modes[m].containerize);
-		if (pipe2(pipefd, O_CLOEXEC) < 0)
-			return;
-		pid = fork();
-		if (pid == 0) {
-			dup2(pipefd[1], STDERR_FILENO);
-			execv(b->exe, argv);
-			_exit(127);
-		}
-		close(pipefd[1]);
-		n = read(pipefd[0], b->why[m], sizeof(b->why[m]) - 1);
-		close(pipefd[0]);
-		b->why[m][n > 0 ? n : 0] = '\0';
-		b->why[m][strcspn(b->why[m], "\n")] = '\0';
-		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0)
-			b->mode_ok[m] = false;
+	b->mode_ok[m] = true;
+	if (argc == 0)
+		return;
+	argv[argc++] = (char *)"true";
+	argv[argc] = NULL;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], STDERR_FILENO);
+		execv(b->exe, argv);
+		_exit(127);
 	}
+	close(pipefd[1]);
+	n = read(pipefd[0], b->why[m], sizeof(b->why[m]) - 1);
+	close(pipefd[0]);
+	b->why[m][n > 0 ? n : 0] = '\0';
+	b->why[m][strcspn(b->why[m], "\n")] = '\0';
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		b->mode_ok[m] = false;
 }
 
 static int cmp_ms(const void *a, const void *b)

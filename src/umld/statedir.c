@@ -159,23 +159,35 @@ static bool same_file(int dfd, const char *name, int fd)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* A listing of dfd's directory on a copy of dfd (closedir leaves dfd
+ * open); NULL with -errno in *err. */
+static DIR *opendir_dup(int dfd, int *err)
+{
+	int fd = dup(dfd);
+	DIR *d;
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		*err = -errno;
+		close(fd);
+	}
+	return d;
+}
+
 /* Removes what dfd holds but keep (NULL: everything). Only files and empty
  * folders: nothing of ours is deeper. Returns the first error. */
 static int empty_dir(int dfd, const char *keep)
 {
 	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	int r = 0;
+	DIR *d = opendir_dup(dfd, &r);
 
-	fd = dup(dfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	if (!d)
 		return r;
-	}
 	rewinddir(d);
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -421,18 +433,11 @@ static int list_names(int rootfd, char ***out, size_t *count)
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	int r = 0;
+	DIR *d = opendir_dup(rootfd, &r);
 
-	fd = dup(rootfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	if (!d)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		if (!statedir_name_ok(de->d_name))
 			continue;

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "umld/conffile.h"
+#include "unit.h"
 
 /* Parses text as "t.conf" and expects it to fail with exactly msg, as bad
  * input (exit 2), leaving nothing behind in the result. */
@@ -685,8 +686,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("instance files");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_full_file);
 	tcase_add_test(tc, test_defaults);
@@ -712,9 +711,5 @@ int main(void)
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_examples);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -25,6 +25,7 @@
 #include "common/util.h"
 #include "umld/control.h"
 #include "umld/statedir.h"
+#include "unit.h"
 
 /* snprintf that must not truncate */
 #define xsnprintf(buf, ...) \
@@ -1375,8 +1376,6 @@ int main(void)
 	TCase *bad = tcase_create("hostile clients");
 	TCase *ex = tcase_create("exec");
 	TCase *sd = tcase_create("state directory");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup_server, teardown_server);
 	tcase_add_checked_fixture(bad, setup_server, teardown_server);
@@ -1428,9 +1427,5 @@ int main(void)
 	tcase_add_test(sd, test_unsafe_root);
 	suite_add_tcase(s, sd);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -24,6 +24,7 @@
 
 #include "common/util.h"
 #include "cowdisk/cowdisk.h"
+#include "unit.h"
 
 static char T[PATH_MAX - 64]; /* the test's directory */
 static char L1[PATH_MAX], L2[PATH_MAX], UP[PATH_MAX];
@@ -1169,8 +1170,6 @@ int main(void)
 {
 	Suite *s = suite_create("cowdisk");
 	TCase *tc = tcase_create("layers");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_lookup, 0, 2);
@@ -1191,9 +1190,5 @@ int main(void)
 	tcase_add_test(tc, test_marker_not_copied);
 	tcase_add_test(tc, test_overlayfs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -14,6 +14,7 @@
 #include "emul/handler.h"
 #include "sysemu/filter.h"
 #include "sysemu/regs.h"
+#include "unit.h"
 
 START_TEST(test_args_x86_64)
 {
@@ -161,17 +162,11 @@ int main(void)
 {
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("decode and dispatch");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_args_x86_64);
 	tcase_add_test(tc, test_args_i386);
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_filter);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

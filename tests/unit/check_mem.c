@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sysemu/mem.h"
+#include "unit.h"
 
 static char *area;      /* two pages: readable, then a hole */
 static pid_t child;
@@ -116,17 +117,11 @@ int main(void)
 {
 	Suite *s = suite_create("mem");
 	TCase *tc = tcase_create("guest memory");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_process_vm);
 	tcase_add_test(tc, test_procmem);
 	tcase_add_test(tc, test_gone_process);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

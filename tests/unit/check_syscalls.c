@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "emul/syscalls.h"
+#include "unit.h"
 
 START_TEST(test_lookup_known)
 {
@@ -100,8 +101,6 @@ int main(void)
 {
 	Suite *s = suite_create("syscalls");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_lookup_known);
 	tcase_add_test(tc, test_lookup_abi_specific);
@@ -109,9 +108,5 @@ int main(void)
 	tcase_add_test(tc, test_every_entry_round_trips);
 	tcase_add_test(tc, test_by_name_unknown);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }
