@@ -820,6 +820,10 @@ static struct verdict unlink_common(struct emul_ctx *ctx, const struct sc_reques
 		r = unlinkat(loc.dir.fd[0], loc.name, flags) < 0 ? -errno : 0;
 	} else {
 		r = rmdir_ ? cow_rmdir(&fs->stack, loc.rel) : cow_unlink(&fs->stack, loc.rel);
+		/* a directory gone, or upper copies of the parents made for a
+		 * whiteout: cached walks of them are wrong now */
+		if (rmdir_ || !(loc.dir.n && loc.dir.idx[0] == -1))
+			fs_dcache_flush(&fs->dcache);
 	}
 	fs_loc_free(&loc);
 	return ret_errno(r);
@@ -1050,6 +1054,8 @@ static struct verdict rename_common(struct emul_ctx *ctx, const struct sc_reques
 			opaque_if_below(fs, &to, ndir);
 	}
 out:
+	/* directories moved or replaced: no cached walk of theirs holds */
+	fs_dcache_flush(&fs->dcache);
 	fs_loc_free(&from);
 	fs_loc_free(&to);
 	return ret_errno(r);

@@ -21,6 +21,34 @@
 #define FS_PROC_BUCKETS 256
 #define FS_MAXSYMLINKS 40
 
+/* The directory cache (fs_dcache.c): directories of the layer stack by
+ * canonical guest path. */
+#define FS_DCACHE_BUCKETS 1024
+#define FS_DCACHE_TTL_NS 1000000000LL /* how long the host's changes to a base may go unseen */
+#define FS_DCACHE_FDS 512             /* fds the cache may hold */
+struct fs_dent;
+struct fs_dcache {
+	pthread_mutex_t lock;
+	struct fs_dent *bucket[FS_DCACHE_BUCKETS];
+	struct fs_dent *head, *tail;
+	size_t count, fds, max_fds; /* max_fds 0: caching is off */
+	unsigned gen;
+	uint64_t hits, misses;
+};
+
+void fs_dcache_init(struct fs_dcache *dc, size_t max_fds);
+void fs_dcache_free(struct fs_dcache *dc);
+/* The cached walk of directory vpath: a reference to its entry, with *w
+ * set to its fds (borrowed: valid until fs_dent_release); NULL on a miss. */
+struct fs_dent *fs_dcache_get(struct fs_dcache *dc, const char *vpath, struct cow_walk *w);
+/* Hands the fds of w (all owned) to the cache as vpath's walk; w keeps them
+ * borrowed. The new entry with a reference, or NULL (w unchanged). */
+struct fs_dent *fs_dcache_put(struct fs_dcache *dc, const char *vpath, struct cow_walk *w);
+void fs_dent_release(struct fs_dent *d);
+/* The layer stack's directories changed (copy-up, rmdir, rename): every
+ * entry made before is a miss from now on. */
+void fs_dcache_flush(struct fs_dcache *dc);
+
 /* One entry of the guest's mount table. The root (index 0) is the layer
  * stack; every other is a host directory bound at a guest path. */
 struct fs_mnt {
@@ -65,6 +93,7 @@ struct fs_emul {
 	/* the emulated pid table (pids.h), or NULL: /proc's numbered names
 	 * are then virtual pids */
 	struct vk_pids *pids;
+	struct fs_dcache dcache;
 };
 
 /* A resolved path: the directory that holds the last component, and what
@@ -73,6 +102,7 @@ struct fs_emul {
 struct fs_loc {
 	int m;                 /* the mount it is in */
 	struct cow_walk dir;   /* the layers of the directory holding it (the root: its own) */
+	struct fs_dent *dent;  /* the cache entry dir's fds are borrowed from, or NULL */
 	char name[NAME_MAX + 1];
 	struct cow_entry e;    /* where == COW_ABSENT (or COW_WHITEOUT): it does not exist */
 	char vpath[PATH_MAX];  /* its canonical guest path */

@@ -26,6 +26,8 @@
 void fs_loc_free(struct fs_loc *loc)
 {
 	cow_walk_free(&loc->dir);
+	fs_dent_release(loc->dent);
+	loc->dent = NULL;
 }
 
 /* The mount whose guest path is exactly vpath, or -1. */
@@ -52,23 +54,19 @@ static int mount_of(const struct fs_emul *fs, const char *vpath)
 	return best;
 }
 
-/* The layers of mount m's root. */
-static int mount_root_walk(const struct fs_emul *fs, int m, struct cow_walk *w)
+/* The layers of mount m's root, borrowed: the stack's fds and the binds'
+ * live as long as fs. */
+static void mount_root_walk(const struct fs_emul *fs, int m, struct cow_walk *w)
 {
 	if (m == 0) {
-		struct cow_walk borrowed;
-
-		cow_walk_root(&fs->stack, &borrowed);
-		return cow_walk_dup(&borrowed, w);
+		cow_walk_root(&fs->stack, w);
+		return;
 	}
 	memset(w, 0, sizeof(*w));
-	w->fd[0] = fcntl(fs->mnt[m].fd, F_DUPFD_CLOEXEC, 3);
-	if (w->fd[0] < 0)
-		return -errno;
+	w->fd[0] = fs->mnt[m].fd;
 	w->idx[0] = 0;
-	w->own[0] = true;
+	w->own[0] = false;
 	w->n = 1;
-	return 0;
 }
 
 /* Steps into name in a bind (a single host directory). */
@@ -97,35 +95,90 @@ static int plain_step(const struct cow_walk *w, const char *name, struct cow_ent
 	return 0;
 }
 
-/* Resolution state: where we are. */
+/* Resolution state: where we are. Its walk is its own, or borrowed from
+ * the directory cache entry d (held until the cursor moves on). */
 struct cursor {
 	int m;
 	char vpath[PATH_MAX];
 	struct cow_walk w;
+	struct fs_dent *d;
 };
 
 static void cursor_free(struct cursor *c)
 {
 	cow_walk_free(&c->w);
+	fs_dent_release(c->d);
+	c->d = NULL;
 }
 
-/* Moves c to the canonical guest path vpath, walking down from its mount's
- * root (every component a directory: it was canonical when recorded). */
+/* The cursor is now in directory vpath of mount m, with walk w (taken over)
+ * from cache entry d (or NULL). */
+static void cursor_move(struct cursor *c, int m, const char *vpath, struct cow_walk *w,
+			struct fs_dent *d)
+{
+	cursor_free(c);
+	c->m = m;
+	if (vpath != c->vpath)
+		snprintf(c->vpath, sizeof(c->vpath), "%s", vpath);
+	c->w = *w;
+	c->d = d;
+	w->n = 0;
+}
+
+/* Directory nv (canonical, of the layer stack) was just walked into as w:
+ * the cache keeps it, w's fds becoming borrowed. The entry, or NULL. */
+static struct fs_dent *cache_keep(struct fs_emul *fs, int m, const char *nv, struct cow_walk *w)
+{
+	return m == 0 ? fs_dcache_put(&fs->dcache, nv, w) : NULL;
+}
+
+/* Hands the cursor's walk (and its cache entry) to loc. */
+static void cursor_give(struct cursor *c, struct fs_loc *loc)
+{
+	loc->dir = c->w;
+	loc->dent = c->d;
+	c->w.n = 0;
+	c->d = NULL;
+}
+
+/* Moves c to the canonical guest path vpath, walking down from the deepest
+ * directory above it that the cache has (every component a directory: it
+ * was canonical when recorded). */
 static int cursor_set(struct fs_emul *fs, struct cursor *c, const char *vpath)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], at[PATH_MAX];
 	int m = mount_of(fs, vpath), r;
 	const char *rel;
+	struct cow_walk w;
+	struct fs_dent *d = NULL;
+	size_t done = 0;
 
 	cursor_free(c);
 	if (strlen(vpath) >= sizeof(c->vpath))
 		return -ENAMETOOLONG;
 	snprintf(c->vpath, sizeof(c->vpath), "%s", vpath);
 	c->m = m;
-	r = mount_root_walk(fs, m, &c->w);
-	if (r < 0)
-		return r;
-	rel = vpath + (m ? fs->mnt[m].len : 0);
+	if (m == 0 && strcmp(vpath, "/") != 0) {
+		/* the deepest cached directory at or above vpath */
+		snprintf(at, sizeof(at), "%s", vpath);
+		for (;;) {
+			d = fs_dcache_get(&fs->dcache, at, &c->w);
+			if (d) {
+				done = strlen(at);
+				break;
+			}
+			char *slash = strrchr(at, '/');
+			if (!slash || slash == at)
+				break;
+			*slash = '\0';
+		}
+	}
+	c->d = d;
+	if (!d)
+		mount_root_walk(fs, m, &c->w);
+	if (d && vpath[done] == '\0')
+		return 0;
+	rel = d ? vpath + done : vpath + (m ? fs->mnt[m].len : 0);
 	snprintf(buf, sizeof(buf), "%s", rel);
 	if (fs->pids && fs->mnt[m].proc && *rel) {
 		/* virtual pids in the guest's path, host ones on the host */
@@ -134,23 +187,30 @@ static int cursor_set(struct fs_emul *fs, struct cursor *c, const char *vpath)
 		if (!pids_proc_path(fs->pids, rel, buf, sizeof(buf), true))
 			return -ENAMETOOLONG;
 	}
-	bool first = true;
+	snprintf(at, sizeof(at), "%.*s", (int)(d ? done : (m ? fs->mnt[m].len : 0)), vpath);
+	bool at_root = m == 0 && !d;
 	for (char *save = NULL, *p = strtok_r(buf, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		struct cow_entry e;
 		struct cow_walk nw = { 0 };
-		bool at_root = m == 0 && first;
 
-		first = false;
 		r = m == 0 ? cow_walk_step(&c->w, p, at_root, false, &e, &nw)
 			   : plain_step(&c->w, p, &e, &nw);
-		cow_walk_free(&c->w);
-		c->w = nw;
+		at_root = false;
 		if (r < 0)
 			return r;
-		if (e.where != COW_UPPER && e.where != COW_LOWER)
+		if (e.where != COW_UPPER && e.where != COW_LOWER) {
+			cow_walk_free(&nw);
 			return -ENOENT;
-		if (!S_ISDIR(e.st.st_mode))
+		}
+		if (!S_ISDIR(e.st.st_mode)) {
+			cow_walk_free(&nw);
 			return -ENOTDIR;
+		}
+		size_t al = strlen(at);
+		snprintf(at + al, sizeof(at) - al, "/%s", p);
+		w = nw;
+		d = m == 0 && !fs->mnt[m].proc ? cache_keep(fs, m, at, &w) : NULL;
+		cursor_move(c, m, c->vpath, &w, d);
 	}
 	return 0;
 }
@@ -414,8 +474,7 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 				r = -errno;
 				goto out;
 			}
-			loc->dir = c.w;
-			c.w.n = 0;
+			cursor_give(&c, loc);
 			r = 0;
 			goto done;
 		}
@@ -469,23 +528,26 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 				loc->m = mm;
 				snprintf(loc->vpath, sizeof(loc->vpath), "%s", nv);
 				loc->name[0] = '\0';
-				r = mount_root_walk(fs, mm, &loc->dir);
-				if (r < 0)
-					goto out;
+				mount_root_walk(fs, mm, &loc->dir);
 				loc->e = e;
 				loc->e.pos = 0;
 				goto done;
 			}
-			cursor_free(&c);
-			c.m = mm;
-			snprintf(c.vpath, sizeof(c.vpath), "%s", nv);
-			r = mount_root_walk(fs, mm, &c.w);
-			if (r < 0)
-				goto out;
+			struct cow_walk bw;
+			mount_root_walk(fs, mm, &bw);
+			cursor_move(&c, mm, nv, &bw, NULL);
 			continue;
 		}
 		bool at_root = c.m == 0 && strcmp(c.vpath, "/") == 0;
 		bool want_dir = !last || trailing;
+		if (!last && c.m == 0) {
+			/* a directory on the way that the cache knows */
+			struct fs_dent *d = fs_dcache_get(&fs->dcache, nv, &nw);
+			if (d) {
+				cursor_move(&c, 0, nv, &nw, d);
+				continue;
+			}
+		}
 		r = c.m == 0 ? cow_walk_step(&c.w, name, at_root, last, &e, want_dir ? &nw : NULL)
 			     : plain_step(&c.w, name, &e, want_dir ? &nw : NULL);
 		if (r < 0)
@@ -587,9 +649,7 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 			cow_walk_free(&nw);
 			goto found;
 		}
-		cow_walk_free(&c.w);
-		c.w = nw;
-		snprintf(c.vpath, sizeof(c.vpath), "%s", nv);
+		cursor_move(&c, c.m, nv, &nw, cache_keep(fs, c.m, nv, &nw));
 		continue;
 
 found:
@@ -598,8 +658,7 @@ found:
 		memcpy(loc->name, name, strlen(name) + 1);
 		snprintf(loc->vpath, sizeof(loc->vpath), "%s", nv);
 		loc->e = e;
-		loc->dir = c.w;
-		c.w.n = 0;
+		cursor_give(&c, loc);
 		r = 0;
 		goto done;
 maybe_end:
@@ -679,6 +738,8 @@ int fs_loc_copy_up(struct fs_emul *fs, struct fs_loc *loc, bool parent_only)
 	if (!parent_only && loc->e.where == COW_UPPER)
 		return 0;
 	r = cow_copy_up(&fs->stack, parent_only || !fs_loc_exists(loc) ? dirrel : loc->rel);
+	/* directories may have gained upper copies (even on a failure) */
+	fs_dcache_flush(&fs->dcache);
 	if (r < 0)
 		return r;
 	/* the walk now starts with the upper copies: refresh it */
@@ -690,8 +751,8 @@ int fs_loc_copy_up(struct fs_emul *fs, struct fs_loc *loc, bool parent_only)
 		cursor_free(&c);
 		return r;
 	}
-	cow_walk_free(&loc->dir);
-	loc->dir = c.w;
+	fs_loc_free(loc);
+	cursor_give(&c, loc);
 	if (loc->name[0])
 		return cow_walk_step(&loc->dir, loc->name, dirrel[0] == '\0', true, &loc->e, NULL);
 	loc->e.where = loc->dir.idx[0] < 0 ? COW_UPPER : COW_LOWER;

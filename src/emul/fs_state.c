@@ -101,6 +101,7 @@ int fs_emul_init(struct fs_emul *fs, const struct fs_wants *w, const char *cwd, 
 
 	memset(fs, 0, sizeof(*fs));
 	pthread_mutex_init(&fs->lock, NULL);
+	fs_dcache_init(&fs->dcache, FS_DCACHE_FDS);
 	fs->stack.upper_fd = -1;
 	for (size_t i = 0; i < w->nroots; i++)
 		lowers[i] = (char *)w->roots[i];
@@ -146,6 +147,7 @@ fail:
 
 void fs_emul_free(struct fs_emul *fs)
 {
+	fs_dcache_free(&fs->dcache);
 	for (size_t i = 1; i < fs->nmnt; i++)
 		close(fs->mnt[i].fd);
 	fs->nmnt = 0;

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "emul/handler.h"
+#include "tracer/placement.h"
 
 /* What the running kernel offers, probed once. */
 struct notify_support {
@@ -34,6 +35,7 @@ struct notify_server {
 	pthread_t thread;
 	bool running;
 	bool heap;         /* allocated by the starter: the thread frees it at the end */
+	struct placement *place; /* counts notifications for co-location, or NULL */
 	uint64_t answered; /* notifications answered (written by the thread only) */
 	/* /proc/TID/mem fds of recent callers, validated when opened */
 	struct {
@@ -42,8 +44,9 @@ struct notify_server {
 	} mem[64];
 };
 
-/* Takes ownership of listener_fd and starts the serving thread. */
+/* Takes ownership of listener_fd and starts the serving thread; place (or
+ * NULL) is told of every notification (tracer/placement.h). */
 int notify_start(struct notify_server *s, int listener_fd, const struct emul_table *t,
-		 struct emul_ctx *ctx, struct umld_err *err);
+		 struct emul_ctx *ctx, struct placement *place, struct umld_err *err);
 
 #endif

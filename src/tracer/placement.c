@@ -1,7 +1,8 @@
 /* The co-location policy of placement.h. Windows of stops decide: 64 or more
- * stops in 6.4 ms (10,000/s: a third of the time spent waking CPUs) pin; fewer
- * than 100 in a 100 ms window (checked by a timer) unpin. The guest's view of its own affinity is
- * not virtualized yet: while pinned, sched_getaffinity shows one CPU. */
+ * stops (or notifications) in 6.4 ms (10,000/s: a third of the time spent
+ * waking CPUs) pin; fewer than 100 in a 100 ms window (checked by a timer)
+ * unpin. The guest's view of its own affinity is not virtualized yet: while
+ * pinned, sched_getaffinity shows one CPU. */
 #include "config.h"
 
 #include <errno.h>
@@ -91,20 +92,32 @@ static void set_task_affinity(struct task *t, void *arg)
 	sched_setaffinity(t->tid, sizeof(cpu_set_t), arg);
 }
 
-static void pin(struct placement *p, const struct task_table *tasks)
+static void set_notifiers_affinity(struct placement *p, const cpu_set_t *set)
+{
+	for (int i = 0; i < PLACEMENT_NOTIFIERS; i++) {
+		pid_t tid = atomic_load(&p->notify_tid[i]);
+		if (tid > 0)
+			sched_setaffinity(tid, sizeof(*set), set);
+	}
+}
+
+static void pin(struct placement *p, const struct task_table *tasks, int cpu)
 {
 	cpu_set_t one;
-	int cpu = sched_getcpu();
 
+	if (cpu < 0)
+		cpu = sched_getcpu();
 	if (cpu < 0 || !CPU_ISSET(cpu, &p->orig))
 		return;
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) < 0)
 		return;
+	set_notifiers_affinity(p, &one);
 	if (tasks)
 		task_foreach(tasks, set_task_affinity, &one);
 	p->pinned = true;
+	atomic_store(&p->notify_pinned, true);
 	p->cpu = cpu;
 	p->pins++;
 	timer_arm(p, true);
@@ -114,8 +127,12 @@ static void pin(struct placement *p, const struct task_table *tasks)
 static void unpin(struct placement *p, const struct task_table *tasks)
 {
 	sched_setaffinity(0, sizeof(p->orig), &p->orig);
+	set_notifiers_affinity(p, &p->orig);
 	task_foreach(tasks, set_task_affinity, &p->orig);
 	p->pinned = false;
+	atomic_store(&p->notify_pinned, false);
+	atomic_store(&p->nwindow_start, 0);
+	atomic_store(&p->nwindow_count, 0);
 	timer_arm(p, false);
 	log_debug("ptrace stops are rare again: guest unpinned");
 }
@@ -124,12 +141,13 @@ void placement_init(struct placement *p, enum colocate_policy policy)
 {
 	memset(p, 0, sizeof(*p));
 	p->policy = policy;
+	p->tracer_tid = (pid_t)syscall(SYS_gettid);
 	if (sched_getaffinity(0, sizeof(p->orig), &p->orig) < 0 || CPU_COUNT(&p->orig) < 2) {
 		p->policy = COLOCATE_NEVER; /* one CPU: nothing to decide */
 		return;
 	}
 	if (policy == COLOCATE_ALWAYS)
-		pin(p, NULL);
+		pin(p, NULL, -1);
 	else
 		timer_setup(p);
 }
@@ -144,12 +162,16 @@ static void evaluate(struct placement *p, const struct task_table *tasks)
 	span = now - p->window_start;
 	if (!p->pinned) {
 		if (p->window_stops >= PIN_STOPS && span <= PIN_WINDOW_NS)
-			pin(p, tasks);
+			pin(p, tasks, -1);
 		if (p->pinned || span > PIN_WINDOW_NS) {
 			p->window_start = now;
 			p->window_stops = 0;
 		}
 	} else if (span > UNPIN_WINDOW_NS) {
+		unsigned n = atomic_load(&p->notified);
+
+		p->window_stops += n - p->notified_seen;
+		p->notified_seen = n;
 		if (p->window_stops < UNPIN_STOPS)
 			unpin(p, tasks);
 		p->window_start = now;
@@ -170,6 +192,64 @@ void placement_on_stop(struct placement *p, const struct task_table *tasks)
 
 void placement_tick(struct placement *p, const struct task_table *tasks)
 {
-	if (p->policy == COLOCATE_AUTO && p->pinned)
+	if (p->policy != COLOCATE_AUTO)
+		return;
+	if (atomic_exchange(&p->want_pin, false) && !p->pinned) {
+		pin(p, tasks, atomic_load(&p->want_cpu));
+		if (p->pinned) {
+			p->window_start = now_ns();
+			p->window_stops = 0;
+			p->notified_seen = atomic_load(&p->notified);
+		}
+		return;
+	}
+	if (p->pinned)
 		evaluate(p, tasks);
+}
+
+void placement_notifier(struct placement *p, pid_t tid, bool on)
+{
+	for (int i = 0; i < PLACEMENT_NOTIFIERS; i++) {
+		int expect = on ? 0 : tid;
+		if (atomic_compare_exchange_strong(&p->notify_tid[i], &expect, on ? tid : 0))
+			break;
+	}
+	if (on && p->policy == COLOCATE_AUTO && atomic_load(&p->notify_pinned)) {
+		/* a server started while pinned (umld exec): join the others */
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(p->cpu, &one);
+		sched_setaffinity(tid, sizeof(one), &one);
+	}
+}
+
+void placement_on_notify(struct placement *p)
+{
+	unsigned c;
+	int64_t now, start;
+
+	if (p->policy != COLOCATE_AUTO)
+		return;
+	atomic_fetch_add_explicit(&p->notified, 1, memory_order_relaxed);
+	if (atomic_load_explicit(&p->notify_pinned, memory_order_relaxed))
+		return;
+	/* the clock every 16 notifications, as for stops */
+	c = atomic_fetch_add_explicit(&p->nwindow_count, 1, memory_order_relaxed) + 1;
+	if ((c & 15) != 1)
+		return;
+	now = now_ns();
+	start = atomic_load(&p->nwindow_start);
+	if (start == 0 || now - start > PIN_WINDOW_NS) {
+		atomic_store(&p->nwindow_start, now);
+		atomic_store(&p->nwindow_count, 1);
+		return;
+	}
+	if (c >= PIN_STOPS && !atomic_load(&p->want_pin)) {
+		atomic_store(&p->want_cpu, sched_getcpu());
+		atomic_store(&p->want_pin, true);
+		atomic_store(&p->nwindow_start, 0);
+		atomic_store(&p->nwindow_count, 0);
+		/* the tracer thread does it: its waitpid returns EINTR */
+		syscall(SYS_tgkill, getpid(), p->tracer_tid, SIGRTMIN);
+	}
 }

@@ -206,7 +206,7 @@ int monitor_start(struct monitor *m, struct umld_err *err)
 	if (r == 0)
 		vkernel_task_root(&m->vk, m->tr.first); /* before any call of its is served */
 	if (r == 0 && listener >= 0)
-		r = notify_start(&m->notify, listener, &m->table, &m->engine.ctx, err);
+		r = notify_start(&m->notify, listener, &m->table, &m->engine.ctx, &m->tr.place, err);
 	return r;
 }
 
@@ -246,7 +246,7 @@ int monitor_spawn_more(struct monitor *m, char **argv, char **env, const char *c
 		return umld_err_set(err, -ENOMEM, "out of memory");
 	}
 	ns->heap = true; /* the thread frees it when the process is gone */
-	r = notify_start(ns, listener, &m->table, &m->engine.ctx, err);
+	r = notify_start(ns, listener, &m->table, &m->engine.ctx, &m->tr.place, err);
 	if (r < 0)
 		free(ns);
 	return r;

@@ -883,6 +883,43 @@ static void test_getdents(void)
 	list_dir(".");
 }
 
+/* Directories of the base layer (/base.d, made by the test before the
+ * runs), looked up first and changed after: what umld remembers of them
+ * (its directory cache) must follow every change. */
+static void test_base_dirs(void)
+{
+	section("base directories");
+	STAT("/base.d/a/b/file1");
+	list_dir("/base.d/a/b");
+	writefile("/base.d/a/b/new", "new\n", 0644);
+	STAT("/base.d/a/b/new");
+	STAT("/base.d/a/b/file1");
+	readback("/base.d/a/b/file1");
+	list_dir("/base.d/a/b");
+	list_dir("/base.d/a");
+	LSTAT("/base.d/gone/inside");
+	ONE(unlink, "/base.d/gone/inside");
+	ONE(rmdir, "/base.d/gone");
+	STAT("/base.d/gone/inside");
+	R(mkdir("/base.d/gone", 0755), "mkdir(\"/base.d/gone\",0755)");
+	list_dir("/base.d/gone");
+	STAT("/base.d/gone/inside");
+	R(mkdir("r1", 0755), "mkdir(\"r1\",0755)");
+	writefile("r1/f", "r1\n", 0644);
+	STAT("r1/f");
+	R(rename("r1", "r2"), "rename(\"r1\",\"r2\")");
+	STAT("r1/f");
+	STAT("r2/f");
+	R(mkdir("r1", 0755), "mkdir(\"r1\",0755)");
+	list_dir("r1");
+	ONE(chdir, "/base.d/keep");
+	writefile("y", "y\n", 0644);
+	STAT("/base.d/keep/y");
+	STAT("x");
+	readback("../a/b/new");
+	ONE(chdir, SCRATCH);
+}
+
 static void test_exec(void)
 {
 	section("execve");
@@ -931,6 +968,7 @@ int main(int argc, char **argv)
 	test_statfs();
 	test_paths();
 	test_getdents();
+	test_base_dirs();
 	test_exec();
 	line("done");
 	return 0;
