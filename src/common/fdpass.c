@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/fdpass.h"
 
@@ -48,4 +51,37 @@ int fd_recv(int sock)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+int fd_take(pid_t pid, int fd)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), r;
+
+	if (pfd < 0)
+		return -errno;
+	r = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+	if (r < 0)
+		r = -errno;
+	close(pfd);
+	return r;
+}
+
+bool fd_take_works(void)
+{
+	static int known; /* 0 unknown, 1 yes, 2 no */
+
+	if (!known) {
+		int fd = fd_take(getpid(), STDERR_FILENO);
+
+		if (fd == -EBADF) { /* no stderr: any fd of ours does */
+			int own = open("/", O_PATH | O_CLOEXEC);
+			fd = own >= 0 ? fd_take(getpid(), own) : -EBADF;
+			if (own >= 0)
+				close(own);
+		}
+		known = fd >= 0 ? 1 : 2;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known == 1;
 }

@@ -554,6 +554,38 @@ static int ck_sendto(struct sandbox *sb, const struct sc_request *req, char *pat
 	return check_addr(sb, req, req->args[4], req->args[5], path, size);
 }
 
+/* The address of a message (msghdr of x86_64: msg_name at 0, msg_namelen at 8). */
+static int check_msg_addr(struct sandbox *sb, const struct sc_request *req, uint64_t msg,
+			  char *path, size_t size)
+{
+	struct {
+		uint64_t name;
+		uint32_t namelen;
+	} h;
+
+	if (!msg || req->abi != ABI_X86_64 || req_read(req, msg, &h, sizeof(h)) < 0)
+		return 0; /* the kernel answers EFAULT; i386 is denied whole under strict */
+	return check_addr(sb, req, h.name, h.namelen, path, size);
+}
+
+static int ck_sendmsg(struct sandbox *sb, const struct sc_request *req, char *path, size_t size)
+{
+	return check_msg_addr(sb, req, req->args[1], path, size);
+}
+
+/* sendmmsg: every message's address (struct mmsghdr is 64 bytes) */
+static int ck_sendmmsg(struct sandbox *sb, const struct sc_request *req, char *path, size_t size)
+{
+	unsigned vlen = (unsigned)req->args[2];
+	int e = 0;
+
+	if (vlen > 1024)
+		vlen = 1024; /* UIO_MAXIOV: the kernel sends no more */
+	for (unsigned i = 0; i < vlen && !e; i++)
+		e = check_msg_addr(sb, req, req->args[1] + 64ULL * i, path, size);
+	return e;
+}
+
 static int ck_ioctl(struct sandbox *sb, const struct sc_request *req, char *path, size_t size)
 {
 	unsigned cmd = (unsigned)req->args[1]; /* the kernel reads 32 bits */
@@ -614,6 +646,7 @@ static const struct {
 	{ "clone", ck_clone },         { "clone3", ck_clone3 },
 	{ "socket", ck_socket },       { "connect", ck_addr1 },
 	{ "bind", ck_addr1 },          { "sendto", ck_sendto },
+	{ "sendmsg", ck_sendmsg },     { "sendmmsg", ck_sendmmsg },
 	{ "ioctl", ck_ioctl },
 	{ "personality", ck_personality },
 	{ "kill", ck_pid0 },           { "tkill", ck_pid0 },
@@ -654,10 +687,11 @@ static struct verdict sb_deny(struct sandbox *sb, const struct sc_request *req, 
 	return verdict_deny(error);
 }
 
-/* The check of a call, if it has one that can deny here. sendmsg has none:
- * the guest's first process sends its seccomp listener with it, before
- * anyone could answer a notification; datagrams to abstract addresses are
- * kept in by the network namespace or Landlock's scope (explained). */
+/* The check of a call, if it has one that can deny here. An address read
+ * here can still be rewritten by another thread of the guest before the
+ * kernel reads it: abstract addresses are kept in by the network namespace
+ * where there is one (the check is then skipped) or Landlock's scope, and
+ * this check is the wall only where neither is (explained). */
 static sb_check_fn *check_of(struct sandbox *sb, enum umld_abi abi, long nr)
 {
 	const struct sc_info *info = sc_lookup(abi, nr);
@@ -667,7 +701,8 @@ static sb_check_fn *check_of(struct sandbox *sb, enum umld_abi abi, long nr)
 	for (size_t i = 0; i < ARRAY_SIZE(checks); i++) {
 		if (strcmp(checks[i].name, info->name) != 0)
 			continue;
-		if (checks[i].fn == ck_addr1 || checks[i].fn == ck_sendto)
+		if (checks[i].fn == ck_addr1 || checks[i].fn == ck_sendto ||
+		    checks[i].fn == ck_sendmsg || checks[i].fn == ck_sendmmsg)
 			return sb->net_ns || sb->net == SB_NET_HOST ? NULL : checks[i].fn;
 		return checks[i].fn;
 	}

@@ -139,6 +139,11 @@ static int build(const struct emul_table *t, bool use_notify, bool notify_only,
 			out->listener |= action == SCMP_ACT_NOTIFY;
 	}
 
+	{
+		const struct emul_handler *h = emul_table_get(t, ABI_X86_64, SYS_sendmsg);
+		out->stops_sendmsg = h && (!notify_only || !h->needs_ptrace);
+	}
+
 	/* seccomp_merge() consumes c32 */
 	r = seccomp_merge(c64, c32);
 	if (r < 0)

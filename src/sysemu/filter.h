@@ -14,6 +14,9 @@ struct filter_prog {
 	struct sock_filter *insns;
 	unsigned short len;
 	bool listener; /* has SECCOMP_RET_USER_NOTIF rules: install with a listener */
+	/* sendmsg is not simply allowed: the child cannot hand its listener
+	 * over with it (spawn.c takes it with pidfd_getfd instead) */
+	bool stops_sendmsg;
 };
 
 /* use_notify: claimed calls whose handler does not need ptrace become

@@ -438,14 +438,23 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 			child_write_error("cannot install the seccomp filter", "", -r);
 			_exit(126);
 		}
-		if (filter->listener && fd_send(sync_fd, r) < 0)
-			_exit(126);
-		if (filter->listener)
-			close(r);
+		if (filter->listener) {
+			/* its number: the monitor takes a copy (pidfd_getfd), or
+			 * answers 's' for it to be sent where it cannot */
+			int32_t num = r;
+			if (write(sync_fd, &num, sizeof(num)) != (ssize_t)sizeof(num))
+				_exit(126);
+		}
 	}
 	/* the monitor stops us once (PTRACE_INTERRUPT) before it says go */
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(127);
+	if (c == 's' && filter && filter->listener) {
+		if (fd_send(sync_fd, r) < 0 || read(sync_fd, &c, 1) != 1)
+			_exit(127);
+	}
+	if (filter && filter->listener)
+		close(r);
 	close(sync_fd);
 	if (in_pid_ns)
 		child_enter_pid_ns(); /* the child goes on; we wait for it */
@@ -578,7 +587,17 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		return r;
 	}
 	if (o->filter && o->filter->listener) {
-		*listener = fd_recv(sync[1]);
+		int32_t num = -1;
+
+		if (read(sync[1], &num, sizeof(num)) != (ssize_t)sizeof(num) || num < 0)
+			*listener = -EPIPE;
+		else
+			*listener = fd_take(pid, num);
+		/* without pidfd_getfd it comes over the socket, with sendmsg:
+		 * only where the filter lets sendmsg run unseen (a notification
+		 * or a stop there would never be answered) */
+		if (*listener < 0 && *listener != -EPIPE && !o->filter->stops_sendmsg)
+			*listener = write(sync[1], "s", 1) == 1 ? fd_recv(sync[1]) : -EPIPE;
 		if (*listener < 0) {
 			close(sync[1]);
 			kill(pid, SIGKILL);
