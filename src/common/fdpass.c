@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -53,10 +55,45 @@ int fd_recv(int sock)
 	return fd;
 }
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+#endif
+
+/* The thread group of tid, from /proc (0 when gone). */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], buf[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *t = strstr(buf, "\nTgid:");
+	return t ? (pid_t)strtol(t + 6, NULL, 10) : 0;
+}
+
 int fd_take(pid_t pid, int fd)
 {
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), r;
+	/* a thread's own pidfd (its fd table, should it have one of its
+	 * own); before 6.9 only a leader has a pidfd: then its group's */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD), r;
 
+	if (pfd < 0 && errno == EINVAL) {
+		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pfd < 0 && errno == EINVAL) {
+			pid_t tg = tgid_of(pid);
+			pfd = tg > 0 ? (int)syscall(SYS_pidfd_open, tg, 0) : -1;
+			if (tg <= 0)
+				errno = ESRCH;
+		}
+	}
 	if (pfd < 0)
 		return -errno;
 	r = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);

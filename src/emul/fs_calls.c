@@ -44,9 +44,6 @@
 #define __O_TMPFILE 020000000
 #endif
 
-/* /proc/self/fd/N/NAME with NAME up to NAME_MAX bytes */
-#define AT_PATH_MAX (32 + NAME_MAX + 1)
-
 static int arg_fd(const struct sc_request *req, int i)
 {
 	return (int)(int32_t)req->args[i];
@@ -68,15 +65,6 @@ static struct verdict ret_errno(int r)
 	return r < 0 ? verdict_deny(-r) : verdict_return(r);
 }
 
-/* /proc/self/fd/N/NAME for a layer directory fd of ours and a name: how
- * the *xattr and socket calls, which have no *at form, reach an entry. */
-static void at_path(char *buf, size_t size, int dirfd, const char *name)
-{
-	if (name && *name)
-		snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, name);
-	else
-		snprintf(buf, size, "/proc/self/fd/%d", dirfd);
-}
 
 /* The guest's fd N, reached through /proc: for calls on an fd (AT_EMPTY_PATH). */
 static void guest_fd_path(char *buf, size_t size, pid_t tid, int fd)
@@ -162,8 +150,7 @@ static unsigned resolve_flags(uint64_t resolve)
 	return f;
 }
 
-/* Removes a whiteout (or stale temporary) that stands where a new entry goes. */
-static int clear_whiteout(const struct fs_loc *loc, int dirfd)
+int fs_loc_clear_whiteout(const struct fs_loc *loc, int dirfd)
 {
 	if (loc->e.where != COW_WHITEOUT)
 		return 0;
@@ -289,7 +276,7 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 	r = fs_loc_change_dir(fs, &loc, &cdir);
 	if (r < 0)
 		goto done;
-	r = clear_whiteout(&loc, cdir);
+	r = fs_loc_clear_whiteout(&loc, cdir);
 	if (r < 0)
 		goto done;
 	fd = openat(cdir, loc.name, (int)(flags | O_NOFOLLOW | O_CLOEXEC), mode & ~fs_umask(req->tid) & 07777);
@@ -361,12 +348,12 @@ static struct verdict h_openat2(struct emul_ctx *ctx, const struct sc_request *r
 
 static int stat_loc(struct fs_emul *fs, const struct fs_loc *loc, struct stat *st)
 {
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 
 	if (!fs_loc_exists(loc))
 		return -ENOENT;
 	*st = loc->e.st;
-	at_path(p, sizeof(p), fs_loc_dirfd(loc), loc->name);
+	fs_at_path(p, sizeof(p), fs_loc_dirfd(loc), loc->name);
 	fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode,
 		   st->st_size == 0 ? &st->st_rdev : NULL);
 	return 0;
@@ -473,7 +460,7 @@ static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req
 	struct fs_emul *fs = fs_of(ctx);
 	int dirfd = arg_fd(req, 0), flags = (int)req->args[2];
 	unsigned mask = (unsigned)req->args[3];
-	char path[PATH_MAX], p[AT_PATH_MAX];
+	char path[PATH_MAX], p[FS_AT_PATH_MAX];
 	struct statx stx;
 	struct fs_loc loc;
 	int r;
@@ -503,7 +490,7 @@ static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req
 		if (!fs_loc_exists(&loc)) {
 			r = -ENOENT;
 		} else {
-			at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
+			fs_at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
 			r = statx(fs_loc_dirfd(&loc), loc.name,
 				  AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), mask,
 				  &stx) < 0 ? -errno : 0;
@@ -660,7 +647,7 @@ static int prepare_new(struct emul_ctx *ctx, const struct sc_request *req, int d
 	else
 		r = fs_loc_change_dir(fs_of(ctx), loc, cdir);
 	if (r == 0)
-		r = clear_whiteout(loc, *cdir);
+		r = fs_loc_clear_whiteout(loc, *cdir);
 	if (r < 0)
 		fs_loc_free(loc);
 	return r;
@@ -1195,7 +1182,7 @@ static int change_target(struct fs_emul *fs, struct fs_loc *loc, char *p, size_t
 	r = fs_loc_copy_up(fs, loc, false);
 	if (r < 0)
 		return r;
-	at_path(p, size, fs_loc_dirfd(loc), loc->name);
+	fs_at_path(p, size, fs_loc_dirfd(loc), loc->name);
 	return 0;
 }
 
@@ -1245,7 +1232,7 @@ static struct verdict chmod_common(struct emul_ctx *ctx, const struct sc_request
 				   uint64_t addr, mode_t mode, int flags)
 {
 	struct fs_emul *fs = fs_of(ctx);
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	struct fs_loc loc;
 	int r;
 
@@ -1284,7 +1271,7 @@ static struct verdict h_fchmod(struct emul_ctx *ctx, const struct sc_request *re
 {
 	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
 
 	if (r == 1) {
@@ -1332,7 +1319,7 @@ static struct verdict chown_common(struct emul_ctx *ctx, const struct sc_request
 				   uint64_t addr, uint32_t uid, uint32_t gid, int flags)
 {
 	struct fs_emul *fs = fs_of(ctx);
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	struct fs_loc loc;
 	int r;
 
@@ -1368,7 +1355,7 @@ static struct verdict h_fchownat(struct emul_ctx *ctx, const struct sc_request *
 	if ((flags & AT_EMPTY_PATH) && get_path(req, req->args[1], path) == 0 && !path[0]) {
 		struct fs_emul *fs = fs_of(ctx);
 		struct fs_loc loc;
-		char p[AT_PATH_MAX];
+		char p[FS_AT_PATH_MAX];
 		int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
 		if (r == 1 && !fs->fake_root)
 			return verdict_pass();
@@ -1391,7 +1378,7 @@ static struct verdict h_fchown(struct emul_ctx *ctx, const struct sc_request *re
 {
 	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
 
 	if (r == 1 && !fs->fake_root)
@@ -1413,7 +1400,7 @@ static struct verdict utimes_common(struct emul_ctx *ctx, const struct sc_reques
 {
 	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	int r;
 
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
@@ -1539,7 +1526,7 @@ static struct verdict xattr_common(struct emul_ctx *ctx, const struct sc_request
 				   enum xop op, bool follow)
 {
 	struct fs_emul *fs = fs_of(ctx);
-	char name[256], p[AT_PATH_MAX];
+	char name[256], p[FS_AT_PATH_MAX];
 	struct fs_loc loc;
 	int r;
 	ssize_t n = 0;
@@ -1569,7 +1556,7 @@ static struct verdict xattr_common(struct emul_ctx *ctx, const struct sc_request
 		if (r < 0)
 			goto out;
 	} else {
-		at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
+		fs_at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
 	}
 	switch (op) {
 	case XGET: {
@@ -1675,7 +1662,7 @@ static struct verdict h_fsetxattr(struct emul_ctx *ctx, const struct sc_request 
 {
 	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
-	char p[AT_PATH_MAX], name[256];
+	char p[FS_AT_PATH_MAX], name[256];
 	int r;
 
 	if (req_read_str(req, req->args[1], name, sizeof(name)) >= 0 && xattr_hidden(name))
@@ -1695,7 +1682,7 @@ static struct verdict h_statfs(struct emul_ctx *ctx, const struct sc_request *re
 {
 	struct fs_loc loc;
 	struct statfs sf;
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	int r = resolve_at(ctx, req, AT_FDCWD, req->args[0], FS_FOLLOW, &loc);
 
 	if (r < 0)
@@ -1703,7 +1690,7 @@ static struct verdict h_statfs(struct emul_ctx *ctx, const struct sc_request *re
 	if (!fs_loc_exists(&loc))
 		r = -ENOENT;
 	else {
-		at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
+		fs_at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
 		r = statfs(p, &sf) < 0 ? -errno : 0;
 		if (r == 0 && fs_loc_readonly(fs_of(ctx), &loc))
 			sf.f_flags |= ST_RDONLY;
@@ -1718,7 +1705,7 @@ static struct verdict h_inotify_add_watch(struct emul_ctx *ctx, const struct sc_
 {
 	uint32_t mask = (uint32_t)req->args[2];
 	struct fs_loc loc;
-	char p[AT_PATH_MAX];
+	char p[FS_AT_PATH_MAX];
 	int r, ifd, wd;
 
 	r = resolve_at(ctx, req, AT_FDCWD, req->args[1], (mask & 0x02000000) ? 0 : FS_FOLLOW, &loc);
@@ -1733,85 +1720,12 @@ static struct verdict h_inotify_add_watch(struct emul_ctx *ctx, const struct sc_
 		fs_loc_free(&loc);
 		return verdict_deny(EBADF);
 	}
-	at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
+	fs_at_path(p, sizeof(p), fs_loc_dirfd(&loc), loc.name);
 	wd = inotify_add_watch(ifd, p, mask);
 	r = wd < 0 ? -errno : wd;
 	close(ifd);
 	fs_loc_free(&loc);
 	return ret_errno(r);
-}
-
-/* ---- AF_UNIX socket paths ---- */
-
-static struct verdict sock_common(struct emul_ctx *ctx, const struct sc_request *req, bool is_bind)
-{
-	struct fs_emul *fs = fs_of(ctx);
-	struct sockaddr_un sun;
-	socklen_t len = (socklen_t)req->args[2];
-	char path[sizeof(sun.sun_path) + 1];
-	struct fs_loc loc;
-	int r, sfd, cdir = -1;
-
-	if (len <= offsetof(struct sockaddr_un, sun_path) || len > sizeof(sun))
-		return verdict_pass();
-	memset(&sun, 0, sizeof(sun));
-	if (req_read(req, req->args[1], &sun, len) < 0)
-		return verdict_pass(); /* the kernel reports EFAULT */
-	if (sun.sun_family != AF_UNIX || sun.sun_path[0] == '\0')
-		return verdict_pass(); /* not a pathname: nothing of ours */
-	memcpy(path, sun.sun_path, len - offsetof(struct sockaddr_un, sun_path));
-	path[len - offsetof(struct sockaddr_un, sun_path)] = '\0';
-	r = fs_resolve(fs, req->tid, AT_FDCWD, path, is_bind ? 0 : FS_FOLLOW, &loc);
-	if (r < 0)
-		return verdict_deny(-r);
-	if (is_bind) {
-		if (fs_loc_exists(&loc))
-			r = -EADDRINUSE;
-		else if (!loc.name[0])
-			r = -EADDRINUSE;
-		else
-			r = fs_loc_change_dir(fs, &loc, &cdir);
-		if (r == 0)
-			r = clear_whiteout(&loc, cdir);
-	} else if (!fs_loc_exists(&loc)) {
-		r = -ENOENT;
-	} else if (!S_ISSOCK(loc.e.st.st_mode)) {
-		r = -ECONNREFUSED;
-	}
-	if (r < 0) {
-		fs_loc_free(&loc);
-		return verdict_deny(-r);
-	}
-	sfd = fs_guest_fd_copy(req->tid, arg_fd(req, 0));
-	if (sfd < 0) {
-		fs_loc_free(&loc);
-		return verdict_deny(EBADF);
-	}
-	char via[AT_PATH_MAX];
-	at_path(via, sizeof(via), is_bind ? cdir : fs_loc_dirfd(&loc), loc.name);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(via) >= sizeof(sun.sun_path))
-		r = -ENAMETOOLONG;
-	else
-		memcpy(sun.sun_path, via, strlen(via) + 1);
-	if (r == 0 && is_bind)
-		r = bind(sfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
-	else if (r == 0)
-		r = connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
-	close(sfd);
-	fs_loc_free(&loc);
-	return ret_errno(r);
-}
-
-static struct verdict h_bind(struct emul_ctx *ctx, const struct sc_request *req)
-{
-	return sock_common(ctx, req, true);
-}
-
-static struct verdict h_connect(struct emul_ctx *ctx, const struct sc_request *req)
-{
-	return sock_common(ctx, req, false);
 }
 
 /* ---- denied ---- */
@@ -1890,8 +1804,6 @@ static const struct emul_handler fs_handlers[] = {
 	H64(fremovexattr, h_fsetxattr),
 	H64(statfs, h_statfs),
 	H64(inotify_add_watch, h_inotify_add_watch),
-	H64(bind, h_bind),
-	H64(connect, h_connect),
 	/* the mount family and handles: a guest has no mounts of its own */
 	H64(mount, h_eperm),
 	H64(umount2, h_eperm),

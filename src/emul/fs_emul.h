@@ -5,6 +5,7 @@
 #define UMLD_EMUL_FS_EMUL_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -197,6 +198,21 @@ static inline int fs_loc_dirfd(const struct fs_loc *l)
 	return l->dir.fd[l->e.pos >= 0 ? l->e.pos : 0];
 }
 
+/* /proc/self/fd/N/NAME with NAME up to NAME_MAX bytes */
+#define FS_AT_PATH_MAX (32 + NAME_MAX + 1)
+/* /proc/self/fd/N/NAME for a layer directory fd of ours and a name: how
+ * the *xattr and socket calls, which have no *at form, reach an entry. */
+static inline void fs_at_path(char *buf, size_t size, int dirfd, const char *name)
+{
+	if (name && *name)
+		snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, name);
+	else
+		snprintf(buf, size, "/proc/self/fd/%d", dirfd);
+}
+/* Removes a whiteout (or stale temporary) that stands where loc's new
+ * entry goes, in dirfd (fs_loc_change_dir's): 0 or -errno. */
+int fs_loc_clear_whiteout(const struct fs_loc *loc, int dirfd);
+
 /* Opens what loc names (which exists) with flags (O_NOFOLLOW added). */
 int fs_loc_open(const struct fs_loc *loc, int flags, mode_t mode);
 /* Whether writes through loc's mount are refused (EROFS). */
@@ -222,6 +238,8 @@ extern const struct emul_feature emul_feature_fs;
 extern const struct emul_feature emul_feature_fs_exec;
 extern const struct emul_feature emul_feature_fs_dents;
 extern const struct emul_feature emul_feature_fs_fake_root;
+extern const struct emul_feature emul_feature_fs_sock;
+extern const struct emul_feature emul_feature_fs_sock_pids; /* with emulated pids */
 /* Denies (ENOSYS) every path-taking call t does not claim yet. */
 void fs_claim_rest(struct emul_table *t);
 /* At the exec event of tgid: whether what runs is what the rewritten

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/util.h"
 #include "emul/fs_emul.h"
 
@@ -376,12 +377,5 @@ mode_t fs_umask(pid_t tid)
 
 int fs_guest_fd_copy(pid_t tid, int fd)
 {
-	int pfd = (int)syscall(SYS_pidfd_open, tid, 0), r;
-
-	if (pfd < 0)
-		return -errno;
-	r = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
-	r = r < 0 ? -errno : r;
-	close(pfd);
-	return r;
+	return fd_take(tid, fd);
 }

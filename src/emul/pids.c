@@ -865,12 +865,7 @@ static int64_t exit_getsockopt(struct emul_ctx *ctx, const struct sc_request *re
 
 /* SCM_CREDENTIALS received (x86_64 layout): each ucred's pid in the
  * control buffer of the msghdr at msg, changed in place by fn. false when
- * the message carries none (or cannot be read). sendmsg is not claimed:
- * the guest's first process hands the monitor its notification listener
- * with it, after its filter is in place and before the stop loop runs, so
- * a ptrace stop there would never be served. A ucred the guest fills with
- * its virtual pid is thus checked by the kernel against its host pid
- * (EPERM without CAP_SYS_ADMIN). */
+ * the message carries none (or cannot be read). */
 static bool for_each_ucred(const struct sc_request *req, uint64_t msg,
 			   pid_t (*fn)(struct vk_pids *p, pid_t pid), struct vk_pids *p)
 {
@@ -903,10 +898,55 @@ static bool for_each_ucred(const struct sc_request *req, uint64_t msg,
 	return any;
 }
 
+static pid_t ucred_to_host(struct vk_pids *p, pid_t v)
+{
+	return v > 0 ? pids_to_host(p, v, false) : v;
+}
+
 static pid_t ucred_to_virt(struct vk_pids *p, pid_t h)
 {
 	return h > 0 ? pids_to_virt(p, h) : h;
 }
+
+bool pids_send_ucreds(struct vk_pids *p, const struct sc_request *req, uint64_t msg)
+{
+	return req->abi == ABI_X86_64 && for_each_ucred(req, msg, ucred_to_host, p);
+}
+
+void pids_restore_ucreds(struct vk_pids *p, const struct sc_request *req, uint64_t msg)
+{
+	if (req->abi == ABI_X86_64)
+		for_each_ucred(req, msg, ucred_to_virt, p);
+}
+
+/* sendmsg: a ucred the guest fills holds a virtual pid, which the kernel
+ * checks against the sender's host pid: made a host one for the call and
+ * put back at its exit, so the guest's buffer is as it left it. A second
+ * thread changing it meanwhile meets only the kernel's own check. */
+static struct verdict p_sendmsg(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	struct verdict v = verdict_pass();
+
+	v.no_exit = !pids_send_ucreds(pids_of(ctx), req, req->args[1]);
+	return v;
+}
+
+static int64_t exit_sendmsg(struct emul_ctx *ctx, const struct sc_request *req, int64_t ret)
+{
+	pids_restore_ucreds(pids_of(ctx), req, req->args[1]);
+	return ret;
+}
+
+static const struct emul_handler pids_send_handlers[] = {
+	{ .name = "sendmsg", .abis = EMUL_ABI_64, .needs_ptrace = true, .enter = p_sendmsg,
+	  .exit = exit_sendmsg },
+};
+
+const struct emul_feature emul_feature_pids_send = {
+	.name = "pids-send",
+	.handlers = pids_send_handlers,
+	.count = 1,
+};
 
 /* recvmsg: the ucred the kernel wrote holds a host pid (0 for a sender
  * that is not the guest's, as a PID namespace shows one outside). */

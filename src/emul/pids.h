@@ -92,5 +92,14 @@ bool pids_proc_name(struct vk_pids *p, const char *dir, const char *name, char *
 bool pids_proc_path(struct vk_pids *p, const char *in, char *out, size_t size, bool to_host);
 
 extern const struct emul_feature emul_feature_pids;
+/* sendmsg's SCM_CREDENTIALS virtual pids made host ones for the call and
+ * put back after (where the filesystem's sendmsg, which then does it, does
+ * not claim the call). */
+extern const struct emul_feature emul_feature_pids_send;
+/* The ucred pids of the guest message at msg, virtual to host, in place;
+ * whether it had any. */
+bool pids_send_ucreds(struct vk_pids *p, const struct sc_request *req, uint64_t msg);
+/* ... and back, at the call's exit. */
+void pids_restore_ucreds(struct vk_pids *p, const struct sc_request *req, uint64_t msg);
 
 #endif

@@ -377,6 +377,8 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		r = emul_table_add(t, &emul_feature_ident, err);
 	if (r == 0 && vk->pids)
 		r = emul_table_add(t, &emul_feature_pids, err);
+	if (r == 0 && vk->pids && !vk->fs)
+		r = emul_table_add(t, &emul_feature_pids_send, err);
 	/* both containerized backends give the guest a PID namespace */
 	if (r == 0 && (vk->backend[SUBSYS_PID] == BACKEND_CONTAINER ||
 		       vk->backend[SUBSYS_FS] == BACKEND_CONTAINER))
@@ -384,6 +386,9 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 	if (r == 0 && vk->fs) {
 		/* the filesystem's open serves the virtual files too */
 		r = emul_table_add(t, &emul_feature_fs, err);
+		if (r == 0)
+			r = emul_table_add(t, vk->pids ? &emul_feature_fs_sock_pids
+							    : &emul_feature_fs_sock, err);
 		if (r == 0)
 			r = emul_table_add(t, &emul_feature_fs_exec, err);
 		/* one base layer and no cow layer: no directory ever merges;

@@ -5,10 +5,12 @@
  * call, and executes the command. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -438,21 +440,16 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 			child_write_error("cannot install the seccomp filter", "", -r);
 			_exit(126);
 		}
-		if (filter->listener) {
-			/* its number: the monitor takes a copy (pidfd_getfd), or
-			 * answers 's' for it to be sent where it cannot */
-			int32_t num = r;
-			if (write(sync_fd, &num, sizeof(num)) != (ssize_t)sizeof(num))
-				_exit(126);
-		}
+		/* the listener goes over the socket where sendmsg runs unseen;
+		 * otherwise the monitor finds it and takes a copy (pidfd_getfd):
+		 * a call here that the filter stops (write, read...) waits for an
+		 * answer that only comes once the monitor has it */
+		if (filter->listener && !filter->stops_sendmsg && fd_send(sync_fd, r) < 0)
+			_exit(126);
 	}
 	/* the monitor stops us once (PTRACE_INTERRUPT) before it says go */
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(127);
-	if (c == 's' && filter && filter->listener) {
-		if (fd_send(sync_fd, r) < 0 || read(sync_fd, &c, 1) != 1)
-			_exit(127);
-	}
 	if (filter && filter->listener)
 		close(r);
 	close(sync_fd);
@@ -501,6 +498,51 @@ static int spawn_read_setup(int sock, struct umld_err *err)
 	memcpy(&e, buf + 1, sizeof(e));
 	buf[n] = '\0';
 	return umld_err_set(err, e < 0 ? e : -EIO, "%s", buf + 1 + sizeof(int));
+}
+
+/* The child's seccomp listener, once its filter is in place: found among
+ * its fds (the kernel names it "anon_inode:seccomp notify") and copied with
+ * pidfd_getfd. Waits for it, polling, as long as the child lives (sync_fd
+ * then sees no end of file); the window is the child's few calls between
+ * its setup report and the filter. */
+static int take_listener(pid_t pid, int sync_fd)
+{
+	char dir[64], link[64 + NAME_MAX + 2], target[64];
+	useconds_t pause = 20;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	for (;;) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		struct pollfd p = { .fd = sync_fd, .events = POLLIN };
+		int found = -1;
+
+		if (!d)
+			return -errno;
+		while ((e = readdir(d)) != NULL) {
+			ssize_t n;
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (strcmp(target, "anon_inode:seccomp notify") == 0) {
+				found = atoi(e->d_name);
+				break;
+			}
+		}
+		closedir(d);
+		if (found >= 0)
+			return fd_take(pid, found);
+		/* the child died (its end closed) or wrote an error */
+		if (poll(&p, 1, 0) > 0)
+			return -EPIPE;
+		usleep(pause);
+		if (pause < 5000)
+			pause *= 2;
+	}
 }
 
 int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o,
@@ -586,18 +628,9 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 		kill(pid, SIGKILL);
 		return r;
 	}
+	if (o->filter && o->filter->listener)
+		*listener = o->filter->stops_sendmsg ? take_listener(pid, sync[1]) : fd_recv(sync[1]);
 	if (o->filter && o->filter->listener) {
-		int32_t num = -1;
-
-		if (read(sync[1], &num, sizeof(num)) != (ssize_t)sizeof(num) || num < 0)
-			*listener = -EPIPE;
-		else
-			*listener = fd_take(pid, num);
-		/* without pidfd_getfd it comes over the socket, with sendmsg:
-		 * only where the filter lets sendmsg run unseen (a notification
-		 * or a stop there would never be answered) */
-		if (*listener < 0 && *listener != -EPIPE && !o->filter->stops_sendmsg)
-			*listener = write(sync[1], "s", 1) == 1 ? fd_recv(sync[1]) : -EPIPE;
 		if (*listener < 0) {
 			close(sync[1]);
 			kill(pid, SIGKILL);

@@ -13,14 +13,17 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -920,6 +923,108 @@ static void test_base_dirs(void)
 	ONE(chdir, SCRATCH);
 }
 
+static socklen_t sun_of(struct sockaddr_un *a, const char *path)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	snprintf(a->sun_path, sizeof(a->sun_path), "%s", path);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+}
+
+/* One datagram received on fd: its text, and what came with it. */
+static void recv_line(int fd)
+{
+	char data[64], ctl[256];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
+
+	if (n < 0) {
+		printf("  recvmsg = %s\n", errname(errno));
+		return;
+	}
+	data[n] = '\0';
+	printf("  recvmsg = %zd \"%s\"", n, data);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int got;
+			char buf[16] = "";
+			memcpy(&got, CMSG_DATA(c), sizeof(got));
+			ssize_t k = pread(got, buf, sizeof(buf) - 1, 0);
+			printf(" fd reads \"%.*s\"", k > 0 ? (int)strcspn(buf, "\n") : 0, buf);
+			close(got);
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred uc;
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			printf(" uid %s", uc.uid == getuid() ? "mine" : "other");
+		}
+	}
+	printf("\n");
+}
+
+/* AF_UNIX pathname addresses: bind, connect, and the sends that name one. */
+static void test_unix(void)
+{
+	struct sockaddr_un a;
+	socklen_t al;
+	int rx, tx, one = 1;
+
+	section("unix sockets");
+	rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (rx < 0 || tx < 0) {
+		printf("setup: socket: %s\n", errname(errno));
+		return;
+	}
+	setsockopt(rx, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	al = sun_of(&a, "u.sock");
+	R(bind(rx, (struct sockaddr *)&a, al), "bind(\"u.sock\")");
+	R(bind(tx, (struct sockaddr *)&a, al), "bind(\"u.sock\") again");
+	LSTAT("u.sock");
+	R(sendto(tx, "hello", 5, 0, (struct sockaddr *)&a, al), "sendto(\"u.sock\",\"hello\")");
+	recv_line(rx);
+	al = sun_of(&a, SCRATCH "/u.sock");
+	R(sendto(tx, "abs", 3, 0, (struct sockaddr *)&a, al), "sendto(\"" SCRATCH "/u.sock\")");
+	recv_line(rx);
+	writefile("passed", "passed fd\n", 0644);
+	int pfd = open("passed", O_RDONLY | O_CLOEXEC);
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov[2] = { { .iov_base = "wor", .iov_len = 3 }, { .iov_base = "ld", .iov_len = 2 } };
+	al = sun_of(&a, "u.sock");
+	struct msghdr m = { .msg_name = &a, .msg_namelen = al, .msg_iov = iov, .msg_iovlen = 2,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	memset(ctl, 0, sizeof(ctl));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pfd, sizeof(int));
+	R(sendmsg(tx, &m, 0), "sendmsg(\"u.sock\",\"wor\"+\"ld\",SCM_RIGHTS)");
+	recv_line(rx);
+	close(pfd);
+	struct mmsghdr mm[2];
+	struct iovec i1 = { .iov_base = "m1", .iov_len = 2 }, i2 = { .iov_base = "m22", .iov_len = 3 };
+	memset(mm, 0, sizeof(mm));
+	mm[0].msg_hdr = (struct msghdr){ .msg_name = &a, .msg_namelen = al, .msg_iov = &i1, .msg_iovlen = 1 };
+	mm[1].msg_hdr = (struct msghdr){ .msg_name = &a, .msg_namelen = al, .msg_iov = &i2, .msg_iovlen = 1 };
+	R(sendmmsg(tx, mm, 2, 0), "sendmmsg(\"u.sock\",2)");
+	printf("  msg_len %u %u\n", mm[0].msg_len, mm[1].msg_len);
+	recv_line(rx);
+	recv_line(rx);
+	al = sun_of(&a, "nonexistent/x.sock");
+	R(sendto(tx, "x", 1, 0, (struct sockaddr *)&a, al), "sendto(\"nonexistent/x.sock\")");
+	al = sun_of(&a, "passed");
+	R(sendto(tx, "x", 1, 0, (struct sockaddr *)&a, al), "sendto(\"passed\")");
+	al = sun_of(&a, "u.sock");
+	R(connect(tx, (struct sockaddr *)&a, al), "connect(\"u.sock\")");
+	R(send(tx, "conn", 4, 0), "send(\"conn\")");
+	recv_line(rx);
+	close(tx);
+	close(rx);
+	ONE(unlink, "u.sock");
+}
+
 static void test_exec(void)
 {
 	section("execve");
@@ -969,6 +1074,7 @@ int main(int argc, char **argv)
 	test_paths();
 	test_getdents();
 	test_base_dirs();
+	test_unix();
 	test_exec();
 	line("done");
 	return 0;
