@@ -95,17 +95,19 @@ static int file_with(struct vkernel *vk, const char *buf, size_t len, char *out,
 	int fd, r = 0;
 
 	pthread_mutex_lock(&vk->lock);
-	if (!vk->vfiles.dir[0]) {
-		snprintf(vk->vfiles.dir, sizeof(vk->vfiles.dir), "/tmp/umld-vfiles-XXXXXX");
-		if (!mkdtemp(vk->vfiles.dir)) {
-			r = -errno;
-			vk->vfiles.dir[0] = '\0';
+	if (!vk->vfiles.dir.path[0]) {
+		/* first, the folders of monitors killed before they removed theirs */
+		privdir_sweep("/tmp", "vfiles");
+		/* 0755: a guest with other ids reads it too */
+		r = privdir_make(&vk->vfiles.dir, "/tmp", "vfiles", 0755);
+		if (r < 0)
 			goto out;
-		}
-		chmod(vk->vfiles.dir, 0755); /* a guest with other ids reads it too */
 	}
 	unsigned slot = vk->vfiles.next++ % VK_VFILES_KEPT;
-	snprintf(out, size, "%s/%u", vk->vfiles.dir, slot);
+	if ((size_t)snprintf(out, size, "%s/%u", vk->vfiles.dir.path, slot) >= size) {
+		r = -ENAMETOOLONG;
+		goto out;
+	}
 	unlink(out); /* the one made 64 opens ago */
 	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -122,16 +124,7 @@ out:
 
 void vkernel_vfiles_free(struct vkernel *vk)
 {
-	char path[128];
-
-	if (!vk->vfiles.dir[0])
-		return;
-	for (unsigned i = 0; i < VK_VFILES_KEPT; i++) {
-		snprintf(path, sizeof(path), "%s/%u", vk->vfiles.dir, i);
-		unlink(path);
-	}
-	rmdir(vk->vfiles.dir);
-	vk->vfiles.dir[0] = '\0';
+	privdir_remove(&vk->vfiles.dir);
 }
 
 static struct verdict rewrite_to(const struct sc_request *req, const char *file, bool has_dirfd,

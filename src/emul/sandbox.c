@@ -12,7 +12,6 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <linux/sched.h>
 #include <net/if.h>
@@ -235,21 +234,6 @@ int sandbox_policy_set(struct sandbox_policy *p, const char *key, const char *va
 
 /* ---- the private directories ---- */
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)type;
-	(void)f;
-	remove(path);
-	return 0;
-}
-
-static void rm_tree(const char *dir)
-{
-	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int add_bind(struct fs_wants *fs, const char *host, const char *guest, bool ro,
 		    struct umld_err *err)
 {
@@ -264,26 +248,40 @@ static int add_bind(struct fs_wants *fs, const char *host, const char *guest, bo
  * host's, in a private directory that is its /dev. */
 static const char *const dev_files[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
-static int make_private(struct sandbox *sb, struct fs_wants *fs, struct umld_err *err)
+/* Where the private directories go: $TMPDIR when it is an absolute path
+ * short enough for the paths made from it, else /tmp. */
+static const char *tmp_parent(void)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	return tmp && tmp[0] == '/' && strlen(tmp) <= 32 ? tmp : "/tmp";
+}
+
+/* The leftovers of sandboxes whose monitor is gone (SIGKILL, a crash): in
+ * each place make_private and make_hide_layer make a directory. */
+static void sweep_leftovers(void)
+{
+	privdir_sweep(tmp_parent(), "sandbox");
+	privdir_sweep(tmp_parent(), "hide");
+	privdir_sweep("/dev/shm", "hide");
+}
+
+static int make_private(struct sandbox *sb, struct fs_wants *fs, struct umld_err *err)
+{
+	const char *tmp = tmp_parent();
 	char path[PATH_MAX];
 	int r;
 
-	if (!tmp || tmp[0] != '/' || strlen(tmp) > 32)
-		tmp = "/tmp";
-	snprintf(sb->base, sizeof(sb->base), "%s/umld-sandbox-XXXXXX", tmp);
-	if (!mkdtemp(sb->base)) {
-		sb->base[0] = '\0';
-		return umld_err_set(err, -errno, "sandbox: cannot make a private directory in %s: %s",
-				    tmp, strerror(errno));
-	}
-	snprintf(sb->scratch, sizeof(sb->scratch), "%s/tmp", sb->base);
-	snprintf(sb->dev, sizeof(sb->dev), "%s/dev", sb->base);
-	snprintf(sb->shm, sizeof(sb->shm), "%s/shm", sb->base);
+	r = privdir_make(&sb->base, tmp, "sandbox", 0700);
+	if (r < 0)
+		return umld_err_set(err, r, "sandbox: cannot make a private directory in %s: %s",
+				    tmp, strerror(-r));
+	snprintf(sb->scratch, sizeof(sb->scratch), "%s/tmp", sb->base.path);
+	snprintf(sb->dev, sizeof(sb->dev), "%s/dev", sb->base.path);
+	snprintf(sb->shm, sizeof(sb->shm), "%s/shm", sb->base.path);
 	if (mkdir(sb->scratch, 01777) < 0 || chmod(sb->scratch, 01777) < 0 ||
 	    mkdir(sb->shm, 01777) < 0 || chmod(sb->shm, 01777) < 0 || mkdir(sb->dev, 0755) < 0)
-		return umld_err_set(err, -errno, "sandbox: %s: %s", sb->base, strerror(errno));
+		return umld_err_set(err, -errno, "sandbox: %s: %s", sb->base.path, strerror(errno));
 	for (size_t i = 0; i < ARRAY_SIZE(dev_files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", sb->dev, dev_files[i]);
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
@@ -330,19 +328,27 @@ static int add_dev_binds(struct sandbox *sb, struct fs_wants *fs, struct umld_er
  * root (the containerized filesystem) it goes to /dev/shm, another mount:
  * overlayfs refuses a layer inside another. Elsewhere in the private
  * directory: the emulated filesystem maps host paths under /dev to its
- * /dev bind. */
+ * /dev bind. Outside the private directory (or without one) it is the
+ * "layer" of a private directory of its own, beside that one's lock. */
 static int make_hide_layer(struct sandbox *sb, struct fs_wants *fs, struct umld_err *err)
 {
-	const char *parent = fs->nroots == 0 && geteuid() == 0 && access("/dev/shm", W_OK) == 0 ?
-			     "/dev/shm" : sb->base[0] ? sb->base : "/tmp";
+	bool shm = fs->nroots == 0 && geteuid() == 0 && access("/dev/shm", W_OK) == 0;
+	const char *dir = !shm && sb->base.path[0] ? sb->base.path : NULL;
 	char path[PATH_MAX];
+	int r;
 
-	snprintf(sb->hide_layer, sizeof(sb->hide_layer), "%s/umld-hide-XXXXXX", parent);
-	if (!mkdtemp(sb->hide_layer)) {
-		sb->hide_layer[0] = '\0';
-		return umld_err_set(err, -errno, "sandbox: Hide: %s", strerror(errno));
+	if (!dir) {
+		r = privdir_make(&sb->hide, shm ? "/dev/shm" : tmp_parent(), "hide", 0755);
+		if (r < 0)
+			return umld_err_set(err, r, "sandbox: Hide: %s", strerror(-r));
+		dir = sb->hide.path;
 	}
-	chmod(sb->hide_layer, 0755);
+	if ((size_t)snprintf(sb->hide_layer, sizeof(sb->hide_layer), "%s/%s", dir,
+			     dir == sb->base.path ? "hide" : "layer") >= sizeof(sb->hide_layer))
+		return umld_err_set(err, -ENAMETOOLONG, "sandbox: Hide: %s: a path too long", dir);
+	if (mkdir(sb->hide_layer, 0755) < 0 || chmod(sb->hide_layer, 0755) < 0)
+		return umld_err_set(err, -errno, "sandbox: Hide: %s: %s", sb->hide_layer,
+				    strerror(errno));
 	for (size_t i = 0; i < sb->p.nhide; i++) {
 		const char *h = sb->p.hide[i];
 		snprintf(path, sizeof(path), "%s%s", sb->hide_layer, h);
@@ -391,6 +397,8 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct f
 	int r;
 
 	memset(sb, 0, sizeof(*sb));
+	privdir_init(&sb->base);
+	privdir_init(&sb->hide);
 	pthread_mutex_init(&sb->lock, NULL);
 	sb->p = *p;
 	sb->prepared = true;
@@ -404,6 +412,8 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct f
 		return umld_err_usage(err, "--sandbox=strict keeps the root read-only, with a "
 					   "private /tmp: it takes no --cow (--read-write=DIR makes a "
 					   "host directory writable)");
+	if (sb->strict || p->nhide)
+		sweep_leftovers();
 	if (sb->strict) {
 		r = make_private(sb, fs, err);
 		if (r < 0)
@@ -967,9 +977,8 @@ void sandbox_free(struct sandbox *sb)
 		}
 	free(sb->wrap);
 	sb->wrap = NULL;
-	rm_tree(sb->base);
-	sb->base[0] = '\0';
-	rm_tree(sb->hide_layer);
+	privdir_remove(&sb->base);
+	privdir_remove(&sb->hide);
 	sb->hide_layer[0] = '\0';
 	sb->prepared = false;
 }

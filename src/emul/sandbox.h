@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/privdir.h"
 #include "emul/audit.h"
 #include "emul/fs.h"
 #include "emul/handler.h"
@@ -87,12 +88,14 @@ struct sandbox {
 	enum sb_network net;          /* what is enforced */
 	bool net_ns;                  /* Network=loopback got a network namespace */
 	bool pids_isolated;           /* a PID namespace: the kernel keeps signals inside */
-	char base[64];                /* private, removed at the end: */
+	struct privdir base;          /* private, removed at the end (or, left by a
+				       * monitor killed, by the next one): */
 	char scratch[80];             /* ... base/tmp, the guest's /tmp */
 	char dev[80];                 /* ... base/dev, the guest's /dev (containerized) */
 	char shm[80];                 /* ... base/shm, its /dev/shm (emulated) */
 	char dev_paths[8][16];        /* the host's devices bound into it */
-	char hide_layer[96];          /* whiteouts of Hide=, removed at the end */
+	struct privdir hide;          /* Hide='s own, where it is not in base */
+	char hide_layer[96];          /* whiteouts of Hide=, in base or hide */
 	char explain[4][256];
 	struct sandbox_child child;
 	struct audit audit;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/privdir.h"
 #include "emul/fs.h"
 #include "emul/handler.h"
 
@@ -79,7 +80,7 @@ struct vkernel {
 	struct {
 		/* virtual files handed out at ptrace stops (procfile.c): a
 		 * private folder under /tmp, made on first use */
-		char dir[64];
+		struct privdir dir;
 		unsigned next;
 	} vfiles;
 	struct fs_emul *fs; /* the emulated filesystem (fs_emul.h), or NULL */

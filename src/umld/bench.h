@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/privdir.h"
+
 struct bench_op {
 	const char *name;
 	const char *what; /* one line for the table's legend */
@@ -25,8 +27,11 @@ const struct bench_op *bench_op_find(const char *name);
  * per op, "NAME MEDIAN_NS ITERATIONS", to stdout. */
 int bench_guest_main(int argc, char **argv);
 
-/* rm -rf of a temporary directory of the bench's own. */
-void bench_remove_tree(const char *dir);
+/* $TMPDIR, or /tmp. */
+const char *bench_tmp(void);
+/* A private directory of kind in tmp, after removing those that benches
+ * killed before their end left there (privdir.h). 0 or -errno. */
+int bench_make_dir(struct privdir *dir, const char *tmp, const char *kind);
 
 /* A table cell: "failed" for v < 0, the native figure as it is, any other
  * with its ratio to native. */

@@ -359,18 +359,26 @@ void bench_workloads_help(FILE *out)
 int bench_workloads(const char *exe, int rounds, bool json, const bool *on)
 {
 	static struct work_run b;
-	const char *tmp = getenv("TMPDIR");
-	int failed = 0;
+	const char *tmp = bench_tmp();
+	struct privdir dir;
+	int failed = 0, made;
 
 	memset(&b, 0, sizeof(b));
 	b.exe = exe;
 	b.rounds = rounds > WORK_ROUNDS_MAX - 1 ? WORK_ROUNDS_MAX - 1 : rounds;
 	b.json = json;
 	memcpy(b.on, on, sizeof(b.on));
-	snprintf(b.dir, sizeof(b.dir), "%s/umld-bench-work.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(b.dir) || make_sources(b.dir) < 0) {
-		fprintf(stderr, "umld: bench: cannot make the workload directory %s: %s\n", b.dir,
+	made = bench_make_dir(&dir, tmp, "bench-work");
+	if (made < 0) {
+		fprintf(stderr, "umld: bench: cannot make the workload directory in %s: %s\n", tmp,
+			strerror(-made));
+		return 1;
+	}
+	memcpy(b.dir, dir.path, sizeof(b.dir));
+	if (make_sources(b.dir) < 0) {
+		fprintf(stderr, "umld: bench: cannot fill the workload directory %s: %s\n", b.dir,
 			strerror(errno));
+		privdir_remove(&dir);
 		return 1;
 	}
 	for (size_t m = 0; m < NWMODES; m++)
@@ -380,7 +388,7 @@ int bench_workloads(const char *exe, int rounds, bool json, const bool *on)
 			size_t m = (i + (size_t)r) % NWMODES;
 
 			for (size_t k = 0; b.mode_ok[m] && k < NWORK; k++) {
-				double ms;
+				double ms = 0; /* set where e == 0 (gcc cannot tell) */
 				char *out = NULL;
 				int e;
 
@@ -411,6 +419,6 @@ int bench_workloads(const char *exe, int rounds, bool json, const bool *on)
 				failed = 1;
 	for (size_t k = 0; k < NWORK; k++)
 		free(b.expect[k]);
-	bench_remove_tree(b.dir);
+	privdir_remove(&dir);
 	return failed;
 }

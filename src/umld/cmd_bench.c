@@ -464,17 +464,18 @@ static int bench_exec(int argc, char **argv)
 	if (workloads)
 		return bench_workloads(exe, rounds_given ? b.rounds : 3, b.json, work_on);
 	{
-		const char *tmp = getenv("TMPDIR");
-		char dir[PATH_MAX];
+		const char *tmp = bench_tmp();
+		struct privdir dir;
 
-		snprintf(dir, sizeof(dir), "%s/umld-bench-cow.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(dir)) {
-			fprintf(stderr, "umld: bench: cannot make %s: %s\n", dir, strerror(errno));
+		r = bench_make_dir(&dir, tmp, "bench-cow");
+		if (r < 0) {
+			fprintf(stderr, "umld: bench: cannot make a directory in %s: %s\n", tmp,
+				strerror(-r));
 			return 1;
 		}
-		snprintf(b.cow_flag, sizeof(b.cow_flag), "--cow=%s/cow", dir);
+		snprintf(b.cow_flag, sizeof(b.cow_flag), "--cow=%s/cow", dir.path);
 		r = run_rounds(&b, med);
-		bench_remove_tree(dir);
+		privdir_remove(&dir);
 		return r;
 	}
 }
@@ -511,16 +512,18 @@ static int run_rounds(struct bench_run *b, double med[NMODES][64])
 	return 0;
 }
 
-void bench_remove_tree(const char *dir)
+const char *bench_tmp(void)
 {
-	pid_t pid = fork();
+	const char *tmp = getenv("TMPDIR");
 
-	if (pid == 0) {
-		execl("/bin/rm", "rm", "-rf", "--one-file-system", dir, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+int bench_make_dir(struct privdir *dir, const char *tmp, const char *kind)
+{
+	/* those of benches killed (^C) before they removed theirs first */
+	privdir_sweep(tmp, kind);
+	return privdir_make(dir, tmp, kind, 0700);
 }
 
 const struct umld_command cmd_bench = {
