@@ -177,8 +177,8 @@ enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, 
 				    size_t size);
 /* A copy of the guest's fd in the monitor (sharing its open file); -errno. */
 int fs_guest_fd_copy(pid_t tid, int fd);
-/* The start of /proc/TID/FILE (at most size-1 bytes, NUL-terminated): its
- * length, or -errno. */
+/* The start of /proc/TID/FILE (tid 0: /proc/FILE), at most size-1 bytes,
+ * NUL-terminated: its length, or -errno. */
 ssize_t fs_proc_read(pid_t tid, const char *file, char *buf, size_t size);
 /* A field of /proc/TID/status ("Tgid:", "Umask:"...): its value after the
  * name, in buf; false when the task or the field is gone. */

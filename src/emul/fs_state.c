@@ -180,7 +180,10 @@ ssize_t fs_proc_read(pid_t tid, const char *file, char *buf, size_t size)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, file);
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, file);
+	else
+		snprintf(path, sizeof(path), "/proc/%s", file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

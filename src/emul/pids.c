@@ -15,9 +15,11 @@
  * gettid, getppid, getpgid, getsid) are served from a notification. Signals
  * to many processes (kill with 0, -1 or a group) are sent by the monitor to
  * each guest process, with the kernel's permission rule checked against the
- * caller's host credentials. */
+ * caller's host credentials. A delivered signal's sender pid is made
+ * virtual at its signal-delivery stop (pids_task_signal). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -368,6 +370,42 @@ void pids_task_gone(struct vk_pids *p, pid_t tid)
 	if (p->dead > 512)
 		sweep_locked(p);
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* Whether the kernel wrote a delivered signal's si_pid: kill (SI_USER; a
+ * parent's death signal too), tkill and tgkill (SI_TKILL), a message
+ * queue's notification (SI_MESGQ: the sender of the message), and SIGCHLD
+ * (the child that ended, stopped or went on). rt_sigqueueinfo's siginfo
+ * (SI_QUEUE, glibc's SI_ASYNCIO) is the sender's own, kept by the kernel
+ * as given: glibc's sigqueue writes getpid() there, in the guest already a
+ * virtual pid. */
+static bool kernel_wrote_pid(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case SI_USER:
+	case SI_TKILL:
+	case SI_MESGQ:
+		return true;
+	default:
+		return si->si_signo == SIGCHLD && si->si_code >= CLD_EXITED &&
+		       si->si_code <= CLD_CONTINUED;
+	}
+}
+
+void pids_task_signal(struct vk_pids *p, pid_t tid)
+{
+	siginfo_t si;
+	pid_t v;
+
+	if (regs_get_siginfo(tid, &si) < 0 || !kernel_wrote_pid(&si) || si.si_pid <= 0)
+		return;
+	/* an ended child is still in the table (its parent has yet to reap
+	 * it); the monitor or a host process is not: 0 */
+	v = pids_to_virt(p, si.si_pid);
+	if (v == si.si_pid)
+		return;
+	si.si_pid = v;
+	regs_set_siginfo(tid, &si);
 }
 
 /* ---- lookups ---- */
@@ -1081,6 +1119,105 @@ static int stat_content(struct vk_pids *p, pid_t h, bool thread, char *buf, size
 	return 0;
 }
 
+/* Where the id in the first line of /proc/PID/sched starts: that line is
+ * "comm (PID, #threads: N)\n", comm any 15 bytes the task chose ('(' and
+ * newlines too), so the id is found as the start of the only complete
+ * "(digits, #threads: digits)\n" (17 bytes at least: none fits in comm
+ * alone). The end of the id in *end; NULL when there is none. */
+static char *sched_id(char *raw, char **end)
+{
+	static const char mid[] = ", #threads: ";
+
+	for (char *s = raw; *s && s - raw <= 16; s++) {
+		char *e = s + 1, *t;
+
+		if (*s != '(' || !isdigit((unsigned char)*e))
+			continue;
+		while (isdigit((unsigned char)*e))
+			e++;
+		if (strncmp(e, mid, sizeof(mid) - 1) != 0)
+			continue;
+		t = e + sizeof(mid) - 1;
+		if (!isdigit((unsigned char)*t))
+			continue;
+		while (isdigit((unsigned char)*t))
+			t++;
+		if (t[0] == ')' && t[1] == '\n') {
+			*end = e;
+			return s + 1;
+		}
+	}
+	return NULL;
+}
+
+/* /proc/PID/sched (and task/TID/sched): its first line names the task by
+ * its id, virtual here. */
+static int sched_content(struct vk_pids *p, pid_t h, char *buf, size_t size, size_t *len)
+{
+	char raw[8192], *id, *end;
+	int w;
+
+	if (fs_proc_read(h, "sched", raw, sizeof(raw)) <= 0 || !(id = sched_id(raw, &end)))
+		return -ENOENT;
+	w = snprintf(buf, size, "%.*s%d%s", (int)(id - raw), raw, (int)pids_to_virt(p, h), end);
+	if (w < 0 || (size_t)w >= size)
+		return -ENOENT;
+	*len = (size_t)w;
+	return 0;
+}
+
+/* /proc/PID/task/TID/children: the thread's child processes, each id
+ * followed by a space, in virtual terms (one the table does not have yet,
+ * a child whose fork event is still to be seen, is left out). What does not
+ * fit in size is cut at a whole id. */
+static int children_content(struct vk_pids *p, pid_t h, char *buf, size_t size, size_t *len)
+{
+	char file[64], raw[8192];
+	size_t used = 0;
+
+	snprintf(file, sizeof(file), "task/%d/children", (int)h);
+	if (fs_proc_read(h, file, raw, sizeof(raw)) < 0)
+		return -ENOENT;
+	for (char *s = raw, *end; *s; s = end) {
+		long host = strtol(s, &end, 10);
+		if (end == s || *end != ' ')
+			break; /* the end, or an id cut by the read */
+		end++;
+		pid_t v = host > 0 && host <= INT_MAX ? pids_to_virt(p, (pid_t)host) : 0;
+		if (!v)
+			continue;
+		int w = snprintf(buf + used, size - used, "%d ", (int)v);
+		if (w < 0 || (size_t)w >= size - used)
+			break;
+		used += (size_t)w;
+	}
+	*len = used;
+	return 0;
+}
+
+/* /proc/loadavg: its last field is the last pid the kernel handed out, in
+ * a PID namespace that namespace's: here the guest's last virtual id. */
+static int loadavg_content(struct vk_pids *p, char *buf, size_t size, size_t *len)
+{
+	char raw[256];
+	pid_t last;
+	int w;
+
+	if (fs_proc_read(0, "loadavg", raw, sizeof(raw)) <= 0)
+		return -ENOENT;
+	char *sp = strrchr(raw, ' ');
+	if (!sp)
+		return -ENOENT;
+	pthread_mutex_lock(&p->lock);
+	last = p->last;
+	pthread_mutex_unlock(&p->lock);
+	w = snprintf(buf, size, "%.*s %d\n", (int)(sp - raw), raw, (int)last);
+	if (w < 0 || (size_t)w >= size)
+		return -ENOENT;
+	*len = (size_t)w;
+	return 0;
+}
+
 int pids_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs, char *buf,
 	       size_t size, size_t *len)
 {
@@ -1097,13 +1234,21 @@ int pids_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs
 		*len = w > 0 ? (size_t)w : 0;
 		return 0;
 	}
+	if (strcmp(abs, "/proc/loadavg") == 0)
+		return loadavg_content(vk->pids, buf, size, len);
 	h = proc_task(vk->pids, abs, &rest);
 	if (!h)
 		return -ENOENT;
+	bool thread = strstr(abs, "/task/") != NULL;
 	if (strcmp(rest, "/status") == 0)
 		return status_content(vk->pids, h, buf, size, len);
 	if (strcmp(rest, "/stat") == 0)
-		return stat_content(vk->pids, h, strstr(abs, "/task/") != NULL, buf, size, len);
+		return stat_content(vk->pids, h, thread, buf, size, len);
+	if (strcmp(rest, "/sched") == 0)
+		return sched_content(vk->pids, h, buf, size, len);
+	/* a thread's file: /proc/PID has none */
+	if (strcmp(rest, "/children") == 0 && thread)
+		return children_content(vk->pids, h, buf, size, len);
 	return -ENOENT;
 }
 

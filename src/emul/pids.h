@@ -60,6 +60,10 @@ void pids_add_process(struct vk_pids *p, pid_t host);
 void pids_task_clone(struct vk_pids *p, pid_t parent, pid_t child);
 void pids_task_start(struct vk_pids *p, pid_t tid);
 void pids_task_gone(struct vk_pids *p, pid_t tid);
+/* The tracer's signal-delivery stop of task tid: a sender pid the kernel
+ * wrote into the siginfo is made virtual (0 for a sender outside the
+ * guest, as a PID namespace shows one from an ancestor namespace). */
+void pids_task_signal(struct vk_pids *p, pid_t tid);
 
 /* host -> virtual (a process that ended too); 0: not the guest's. */
 pid_t pids_to_virt(struct vk_pids *p, pid_t host);
@@ -75,9 +79,10 @@ size_t pids_list(struct vk_pids *p, pid_t host_tgid, pid_t *out, size_t max);
  * fields in virtual terms: the length written to out (size > line's). */
 size_t pids_status_line(struct vk_pids *p, pid_t host_tid, const char *line, char *out,
 			size_t size);
-/* Virtual files: /proc/PID/stat and status (and task/TID/...) of guest
- * tasks, abs a guest path with virtual numbers; /proc/sys/kernel/pid_max. 0 with content; -ENOENT:
- * not one. */
+/* Virtual files: /proc/PID/stat, status and sched (and task/TID/...), and
+ * task/TID/children, of guest tasks, abs a guest path with virtual
+ * numbers; /proc/loadavg, /proc/sys/kernel/pid_max. 0 with content;
+ * -ENOENT: not one. */
 int pids_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs, char *buf,
 	       size_t size, size_t *len);
 

@@ -456,6 +456,14 @@ bool vkernel_task_exec(void *arg, pid_t tgid)
 	return vk->fs ? fs_exec_check(vk->fs, tgid) : true;
 }
 
+void vkernel_task_signal(void *arg, pid_t tid)
+{
+	struct vkernel *vk = arg;
+
+	if (vk->pids)
+		pids_task_signal(vk->pids, tid);
+}
+
 void vkernel_free(struct vkernel *vk)
 {
 	vkernel_ident_free(vk);

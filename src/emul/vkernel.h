@@ -124,6 +124,8 @@ void vkernel_task_start(void *arg, pid_t tid);
 void vkernel_task_root(struct vkernel *vk, pid_t pid);
 /* At an exec event: false when the process must die (fs_exec_check). */
 bool vkernel_task_exec(void *arg, pid_t tgid);
+/* At a signal-delivery stop (the tracer's on_signal). */
+void vkernel_task_signal(void *arg, pid_t tid);
 void ident_task_clone(struct vkernel *vk, pid_t parent, pid_t child);
 void ident_task_gone(struct vkernel *vk, pid_t tid);
 void vkernel_free(struct vkernel *vk);

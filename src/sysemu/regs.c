@@ -22,6 +22,16 @@ int regs_set(pid_t tid, const umld_regs *r)
 	return ptrace(PTRACE_SETREGS, tid, 0, r) < 0 ? -errno : 0;
 }
 
+int regs_get_siginfo(pid_t tid, siginfo_t *si)
+{
+	return ptrace(PTRACE_GETSIGINFO, tid, 0, si) < 0 ? -errno : 0;
+}
+
+int regs_set_siginfo(pid_t tid, const siginfo_t *si)
+{
+	return ptrace(PTRACE_SETSIGINFO, tid, 0, si) < 0 ? -errno : 0;
+}
+
 void regs_get_args(const umld_regs *r, enum umld_abi abi, uint64_t a[SC_ARGS_MAX])
 {
 	if (abi == ABI_I386) {

@@ -3,6 +3,7 @@
 #ifndef UMLD_SYSEMU_REGS_H
 #define UMLD_SYSEMU_REGS_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -13,6 +14,12 @@ typedef struct user_regs_struct umld_regs;
 
 int regs_get(pid_t tid, umld_regs *r);
 int regs_set(pid_t tid, const umld_regs *r);
+
+/* The siginfo of a task at a signal-delivery stop, and one to deliver
+ * instead (PTRACE_SETSIGINFO; same signal). The layout is the monitor's
+ * (64-bit), for a 32-bit task too: ptrace converts. 0 or -errno. */
+int regs_get_siginfo(pid_t tid, siginfo_t *si);
+int regs_set_siginfo(pid_t tid, const siginfo_t *si);
 
 void regs_get_args(const umld_regs *r, enum umld_abi abi, uint64_t args[SC_ARGS_MAX]);
 void regs_set_args(umld_regs *r, enum umld_abi abi, const uint64_t args[SC_ARGS_MAX]);

@@ -286,6 +286,8 @@ static void on_exec(struct tracer *tr, struct task *t)
 static void on_signal_stop(struct tracer *tr, struct task *t, int sig)
 {
 	engine_signal_stop(tr->engine, t);
+	if (tr->on_signal)
+		tr->on_signal(tr->vk_arg, t->tid);
 	resume(tr, t, engine_resume_how(tr->engine, t), sig);
 }
 

@@ -89,6 +89,9 @@ struct tracer {
 	void (*on_start)(void *arg, pid_t tid);
 	/* At an exec event, before the new image runs: false kills it. */
 	bool (*on_exec)(void *arg, pid_t tgid);
+	/* At a signal-delivery stop, before the task is resumed with the
+	 * signal: the siginfo it gets may be changed (regs_set_siginfo). */
+	void (*on_signal)(void *arg, pid_t tid);
 	void *vk_arg;
 	/* Paused: every stop is held instead of resumed (see tracer_pause). */
 	bool paused;

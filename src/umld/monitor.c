@@ -191,6 +191,7 @@ int monitor_prepare(struct monitor *m, const struct monitor_opts *o, struct umld
 	m->tr.on_gone = vkernel_task_gone;
 	m->tr.on_start = vkernel_task_start;
 	m->tr.on_exec = vkernel_task_exec;
+	m->tr.on_signal = vkernel_task_signal;
 	m->tr.vk_arg = &m->vk;
 	return 0;
 }
