@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -59,41 +57,14 @@ int fd_recv(int sock)
 #define PIDFD_THREAD O_EXCL /* Linux 6.9 */
 #endif
 
-/* The thread group of tid, from /proc (0 when gone). */
-static pid_t tgid_of(pid_t tid)
-{
-	char path[64], buf[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	const char *t = strstr(buf, "\nTgid:");
-	return t ? (pid_t)strtol(t + 6, NULL, 10) : 0;
-}
-
 int fd_take(pid_t pid, int fd)
 {
 	/* a thread's own pidfd (its fd table, should it have one of its
-	 * own); before 6.9 only a leader has a pidfd: then its group's */
+	 * own); before 6.9 only a leader has one (EINVAL for the others) */
 	int pfd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD), r;
 
-	if (pfd < 0 && errno == EINVAL) {
+	if (pfd < 0 && errno == EINVAL)
 		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pfd < 0 && errno == EINVAL) {
-			pid_t tg = tgid_of(pid);
-			pfd = tg > 0 ? (int)syscall(SYS_pidfd_open, tg, 0) : -1;
-			if (tg <= 0)
-				errno = ESRCH;
-		}
-	}
 	if (pfd < 0)
 		return -errno;
 	r = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
@@ -101,24 +72,4 @@ int fd_take(pid_t pid, int fd)
 		r = -errno;
 	close(pfd);
 	return r;
-}
-
-bool fd_take_works(void)
-{
-	static int known; /* 0 unknown, 1 yes, 2 no */
-
-	if (!known) {
-		int fd = fd_take(getpid(), STDERR_FILENO);
-
-		if (fd == -EBADF) { /* no stderr: any fd of ours does */
-			int own = open("/", O_PATH | O_CLOEXEC);
-			fd = own >= 0 ? fd_take(getpid(), own) : -EBADF;
-			if (own >= 0)
-				close(own);
-		}
-		known = fd >= 0 ? 1 : 2;
-		if (fd >= 0)
-			close(fd);
-	}
-	return known == 1;
 }

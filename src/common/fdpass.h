@@ -4,18 +4,15 @@
 #ifndef UMLD_COMMON_FDPASS_H
 #define UMLD_COMMON_FDPASS_H
 
-#include <stdbool.h>
 #include <sys/types.h>
 
 /* 0, or -errno. */
 int fd_send(int sock, int fd);
 /* The received fd (O_CLOEXEC), or -errno (-EPROTO: no fd came). */
 int fd_recv(int sock);
-/* A copy (O_CLOEXEC) of fd of process pid, taken with pidfd_getfd (Linux
- * 5.6; the caller must be allowed to ptrace pid); -errno. */
+/* A copy (O_CLOEXEC) of fd of process or thread pid, taken with
+ * pidfd_getfd (Linux 5.6; the caller must be allowed to ptrace pid);
+ * -errno (-EINVAL: a thread other than its group's leader, before 6.9). */
 int fd_take(pid_t pid, int fd);
-/* Whether fd_take works here (a copy of one of our own fds, probed once;
- * not for a child between fork and exec). */
-bool fd_take_works(void);
 
 #endif

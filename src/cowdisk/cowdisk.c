@@ -299,25 +299,6 @@ void cow_walk_root(const struct cow_stack *s, struct cow_walk *w)
 	walk_root(s, false, w);
 }
 
-int cow_walk_dup(const struct cow_walk *w, struct cow_walk *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < w->n; i++) {
-		int fd = fcntl(w->fd[i], F_DUPFD_CLOEXEC, 3);
-
-		if (fd < 0) {
-			int e = -errno;
-			walk_free(out);
-			return e;
-		}
-		out->fd[i] = fd;
-		out->idx[i] = w->idx[i];
-		out->own[i] = true;
-		out->n = i + 1;
-	}
-	return 0;
-}
-
 /* One component down all layers at once, as overlayfs's lookup does: the
  * topmost entry wins; a directory merges with the directories below it
  * until an opaque one, a whiteout or a non-directory. */

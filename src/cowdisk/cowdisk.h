@@ -90,7 +90,6 @@ void cow_walk_root(const struct cow_stack *s, struct cow_walk *w);
  * at every level); kept for the callers. */
 int cow_walk_step(const struct cow_walk *w, const char *name, bool at_root, bool need_below,
 		  struct cow_entry *e, struct cow_walk *into);
-int cow_walk_dup(const struct cow_walk *w, struct cow_walk *out);
 void cow_walk_free(struct cow_walk *w);
 
 /* Makes rel exist in the upper layer as a copy of what the stack shows

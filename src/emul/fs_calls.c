@@ -44,11 +44,6 @@
 #define __O_TMPFILE 020000000
 #endif
 
-static int arg_fd(const struct sc_request *req, int i)
-{
-	return (int)(int32_t)req->args[i];
-}
-
 /* Copies the path at addr in: 0, -EFAULT, -ENAMETOOLONG. */
 static int get_path(const struct sc_request *req, uint64_t addr, char *buf)
 {
@@ -301,7 +296,7 @@ static struct verdict h_creat(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_openat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return do_open(ctx, req, arg_fd(req, 0), req->args[1], req->args[2], (mode_t)req->args[3], 0);
+	return do_open(ctx, req, req_arg_fd(req, 0), req->args[1], req->args[2], (mode_t)req->args[3], 0);
 }
 
 static struct verdict h_openat2(struct emul_ctx *ctx, const struct sc_request *req)
@@ -340,7 +335,7 @@ static struct verdict h_openat2(struct emul_ctx *ctx, const struct sc_request *r
 		return verdict_deny(EINVAL);
 	if (how.resolve & RESOLVE_CACHED)
 		return verdict_deny(EAGAIN); /* the kernel may always refuse a cached-only lookup */
-	return do_open(ctx, req, arg_fd(req, 0), req->args[1], how.flags, (mode_t)how.mode,
+	return do_open(ctx, req, req_arg_fd(req, 0), req->args[1], how.flags, (mode_t)how.mode,
 		       how.resolve);
 }
 
@@ -423,7 +418,7 @@ static struct verdict h_lstat(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_newfstatat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return stat_common(ctx, req, arg_fd(req, 0), req->args[1], (int)req->args[3], req->args[2]);
+	return stat_common(ctx, req, req_arg_fd(req, 0), req->args[1], (int)req->args[3], req->args[2]);
 }
 
 static struct verdict h_fstat(struct emul_ctx *ctx, const struct sc_request *req)
@@ -431,7 +426,7 @@ static struct verdict h_fstat(struct emul_ctx *ctx, const struct sc_request *req
 	struct stat st;
 	int r;
 
-	r = stat_guest_fd(fs_of(ctx), req->tid, arg_fd(req, 0), &st);
+	r = stat_guest_fd(fs_of(ctx), req->tid, req_arg_fd(req, 0), &st);
 	if (r < 0)
 		return verdict_deny(-r);
 	r = req_write(req, req->args[1], &st, sizeof(st));
@@ -458,7 +453,7 @@ static void statx_fake_owner(const struct fs_emul *fs, const char *p, struct sta
 static struct verdict h_statx(struct emul_ctx *ctx, const struct sc_request *req)
 {
 	struct fs_emul *fs = fs_of(ctx);
-	int dirfd = arg_fd(req, 0), flags = (int)req->args[2];
+	int dirfd = req_arg_fd(req, 0), flags = (int)req->args[2];
 	unsigned mask = (unsigned)req->args[3];
 	char path[PATH_MAX], p[FS_AT_PATH_MAX];
 	struct statx stx;
@@ -564,12 +559,12 @@ static struct verdict h_access(struct emul_ctx *ctx, const struct sc_request *re
 
 static struct verdict h_faccessat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return access_common(ctx, req, arg_fd(req, 0), req->args[1], (int)req->args[2], 0);
+	return access_common(ctx, req, req_arg_fd(req, 0), req->args[1], (int)req->args[2], 0);
 }
 
 static struct verdict h_faccessat2(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return access_common(ctx, req, arg_fd(req, 0), req->args[1], (int)req->args[2],
+	return access_common(ctx, req, req_arg_fd(req, 0), req->args[1], (int)req->args[2],
 			     (int)req->args[3]);
 }
 
@@ -624,7 +619,7 @@ static struct verdict h_readlink(struct emul_ctx *ctx, const struct sc_request *
 
 static struct verdict h_readlinkat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return readlink_common(ctx, req, arg_fd(req, 0), req->args[1], req->args[2],
+	return readlink_common(ctx, req, req_arg_fd(req, 0), req->args[1], req->args[2],
 			       (int64_t)(int32_t)req->args[3]);
 }
 
@@ -699,7 +694,7 @@ static struct verdict h_mkdir(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_mkdirat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return mkdir_common(ctx, req, arg_fd(req, 0), req->args[1], (mode_t)req->args[2]);
+	return mkdir_common(ctx, req, req_arg_fd(req, 0), req->args[1], (mode_t)req->args[2]);
 }
 
 static struct verdict mknod_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
@@ -747,7 +742,7 @@ static struct verdict h_mknod(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_mknodat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return mknod_common(ctx, req, arg_fd(req, 0), req->args[1], (mode_t)req->args[2],
+	return mknod_common(ctx, req, req_arg_fd(req, 0), req->args[1], (mode_t)req->args[2],
 			    (dev_t)req->args[3]);
 }
 
@@ -777,7 +772,7 @@ static struct verdict h_symlink(struct emul_ctx *ctx, const struct sc_request *r
 
 static struct verdict h_symlinkat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return symlink_common(ctx, req, req->args[0], arg_fd(req, 1), req->args[2]);
+	return symlink_common(ctx, req, req->args[0], req_arg_fd(req, 1), req->args[2]);
 }
 
 static struct verdict unlink_common(struct emul_ctx *ctx, const struct sc_request *req, int dirfd,
@@ -843,7 +838,7 @@ static struct verdict h_rmdir(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_unlinkat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return unlink_common(ctx, req, arg_fd(req, 0), req->args[1], (int)req->args[2]);
+	return unlink_common(ctx, req, req_arg_fd(req, 0), req->args[1], (int)req->args[2]);
 }
 
 static struct verdict link_common(struct emul_ctx *ctx, const struct sc_request *req, int odirfd,
@@ -901,7 +896,7 @@ static struct verdict h_link(struct emul_ctx *ctx, const struct sc_request *req)
 
 static struct verdict h_linkat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return link_common(ctx, req, arg_fd(req, 0), req->args[1], arg_fd(req, 2), req->args[3],
+	return link_common(ctx, req, req_arg_fd(req, 0), req->args[1], req_arg_fd(req, 2), req->args[3],
 			   (int)req->args[4]);
 }
 
@@ -1055,12 +1050,12 @@ static struct verdict h_rename(struct emul_ctx *ctx, const struct sc_request *re
 
 static struct verdict h_renameat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return rename_common(ctx, req, arg_fd(req, 0), req->args[1], arg_fd(req, 2), req->args[3], 0);
+	return rename_common(ctx, req, req_arg_fd(req, 0), req->args[1], req_arg_fd(req, 2), req->args[3], 0);
 }
 
 static struct verdict h_renameat2(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return rename_common(ctx, req, arg_fd(req, 0), req->args[1], arg_fd(req, 2), req->args[3],
+	return rename_common(ctx, req, req_arg_fd(req, 0), req->args[1], req_arg_fd(req, 2), req->args[3],
 			     (unsigned)req->args[4]);
 }
 
@@ -1096,7 +1091,7 @@ static struct verdict h_fchdir(struct emul_ctx *ctx, const struct sc_request *re
 {
 	char vpath[PATH_MAX], p[64];
 	struct stat st;
-	int fd = arg_fd(req, 0), r;
+	int fd = req_arg_fd(req, 0), r;
 
 	guest_fd_path(p, sizeof(p), req->tid, fd);
 	if (stat(p, &st) < 0)
@@ -1258,12 +1253,12 @@ static struct verdict h_chmod(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict h_fchmodat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return chmod_common(ctx, req, arg_fd(req, 0), req->args[1], (mode_t)req->args[2], 0);
+	return chmod_common(ctx, req, req_arg_fd(req, 0), req->args[1], (mode_t)req->args[2], 0);
 }
 
 static struct verdict h_fchmodat2(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return chmod_common(ctx, req, arg_fd(req, 0), req->args[1], (mode_t)req->args[2],
+	return chmod_common(ctx, req, req_arg_fd(req, 0), req->args[1], (mode_t)req->args[2],
 			    (int)req->args[3]);
 }
 
@@ -1272,13 +1267,13 @@ static struct verdict h_fchmod(struct emul_ctx *ctx, const struct sc_request *re
 	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	char p[FS_AT_PATH_MAX];
-	int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
+	int r = fd_change_target(fs, req, req_arg_fd(req, 0), &loc, p, sizeof(p));
 
 	if (r == 1) {
 		if (!fs->fake_root)
 			return verdict_pass();
 		char link[64];
-		guest_fd_path(link, sizeof(link), req->tid, arg_fd(req, 0));
+		guest_fd_path(link, sizeof(link), req->tid, req_arg_fd(req, 0));
 		return ret_errno(do_chmod(fs, link, (mode_t)req->args[1]));
 	}
 	if (r < 0)
@@ -1356,11 +1351,11 @@ static struct verdict h_fchownat(struct emul_ctx *ctx, const struct sc_request *
 		struct fs_emul *fs = fs_of(ctx);
 		struct fs_loc loc;
 		char p[FS_AT_PATH_MAX];
-		int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
+		int r = fd_change_target(fs, req, req_arg_fd(req, 0), &loc, p, sizeof(p));
 		if (r == 1 && !fs->fake_root)
 			return verdict_pass();
 		if (r == 1) {
-			guest_fd_path(p, sizeof(p), req->tid, arg_fd(req, 0));
+			guest_fd_path(p, sizeof(p), req->tid, req_arg_fd(req, 0));
 			return ret_errno(do_chown(fs, p, (uint32_t)req->args[2],
 						  (uint32_t)req->args[3], true));
 		}
@@ -1370,7 +1365,7 @@ static struct verdict h_fchownat(struct emul_ctx *ctx, const struct sc_request *
 		fs_loc_free(&loc);
 		return ret_errno(r);
 	}
-	return chown_common(ctx, req, arg_fd(req, 0), req->args[1], (uint32_t)req->args[2],
+	return chown_common(ctx, req, req_arg_fd(req, 0), req->args[1], (uint32_t)req->args[2],
 			    (uint32_t)req->args[3], flags);
 }
 
@@ -1379,12 +1374,12 @@ static struct verdict h_fchown(struct emul_ctx *ctx, const struct sc_request *re
 	struct fs_emul *fs = fs_of(ctx);
 	struct fs_loc loc;
 	char p[FS_AT_PATH_MAX];
-	int r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
+	int r = fd_change_target(fs, req, req_arg_fd(req, 0), &loc, p, sizeof(p));
 
 	if (r == 1 && !fs->fake_root)
 		return verdict_pass();
 	if (r == 1) {
-		guest_fd_path(p, sizeof(p), req->tid, arg_fd(req, 0));
+		guest_fd_path(p, sizeof(p), req->tid, req_arg_fd(req, 0));
 		return ret_errno(do_chown(fs, p, (uint32_t)req->args[1], (uint32_t)req->args[2], true));
 	}
 	if (r < 0)
@@ -1433,7 +1428,7 @@ static struct verdict h_utimensat(struct emul_ctx *ctx, const struct sc_request 
 
 	if (req->args[2] && req_read(req, req->args[2], ts, sizeof(ts)) < 0)
 		return verdict_deny(EFAULT);
-	return utimes_common(ctx, req, arg_fd(req, 0), req->args[1], req->args[2] ? ts : NULL,
+	return utimes_common(ctx, req, req_arg_fd(req, 0), req->args[1], req->args[2] ? ts : NULL,
 			     (int)req->args[3]);
 }
 
@@ -1463,7 +1458,7 @@ static struct verdict h_utimes(struct emul_ctx *ctx, const struct sc_request *re
 
 static struct verdict h_futimesat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return timeval_common(ctx, req, arg_fd(req, 0), req->args[1], req->args[2]);
+	return timeval_common(ctx, req, req_arg_fd(req, 0), req->args[1], req->args[2]);
 }
 
 static struct verdict h_utime(struct emul_ctx *ctx, const struct sc_request *req)
@@ -1667,7 +1662,7 @@ static struct verdict h_fsetxattr(struct emul_ctx *ctx, const struct sc_request 
 
 	if (req_read_str(req, req->args[1], name, sizeof(name)) >= 0 && xattr_hidden(name))
 		return verdict_deny(EPERM);
-	r = fd_change_target(fs, req, arg_fd(req, 0), &loc, p, sizeof(p));
+	r = fd_change_target(fs, req, req_arg_fd(req, 0), &loc, p, sizeof(p));
 	if (r == 1)
 		return verdict_pass();
 	if (r < 0)
@@ -1715,7 +1710,7 @@ static struct verdict h_inotify_add_watch(struct emul_ctx *ctx, const struct sc_
 		fs_loc_free(&loc);
 		return verdict_deny(ENOENT);
 	}
-	ifd = fs_guest_fd_copy(req->tid, arg_fd(req, 0));
+	ifd = fs_guest_fd_copy(req->tid, req_arg_fd(req, 0));
 	if (ifd < 0) {
 		fs_loc_free(&loc);
 		return verdict_deny(EBADF);

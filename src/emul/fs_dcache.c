@@ -98,7 +98,6 @@ static void unlist(struct fs_dcache *dc, struct fs_dent *d)
 	else
 		dc->tail = d->prev;
 	d->listed = false;
-	dc->count--;
 	dc->fds -= d->w.n;
 	if (--d->refs == 0)
 		dent_destroy(d);
@@ -128,7 +127,6 @@ struct fs_dent *fs_dcache_get(struct fs_dcache *dc, const char *vpath, struct co
 		d = NULL;
 	}
 	if (!d) {
-		dc->misses++;
 		pthread_mutex_unlock(&dc->lock);
 		return NULL;
 	}
@@ -144,7 +142,6 @@ struct fs_dent *fs_dcache_get(struct fs_dcache *dc, const char *vpath, struct co
 		dc->head = d;
 	}
 	d->refs++;
-	dc->hits++;
 	pthread_mutex_unlock(&dc->lock);
 	*w = d->w;
 	for (size_t i = 0; i < w->n; i++)
@@ -190,7 +187,6 @@ struct fs_dent *fs_dcache_put(struct fs_dcache *dc, const char *vpath, struct co
 	dc->head = d;
 	if (!dc->tail)
 		dc->tail = d;
-	dc->count++;
 	dc->fds += w->n;
 	pthread_mutex_unlock(&dc->lock);
 	/* the caller keeps using the same fds, borrowed now */

@@ -32,9 +32,8 @@ struct fs_dcache {
 	pthread_mutex_t lock;
 	struct fs_dent *bucket[FS_DCACHE_BUCKETS];
 	struct fs_dent *head, *tail;
-	size_t count, fds, max_fds; /* max_fds 0: caching is off */
+	size_t fds, max_fds; /* max_fds 0: caching is off */
 	unsigned gen;
-	uint64_t hits, misses;
 };
 
 void fs_dcache_init(struct fs_dcache *dc, size_t max_fds);
@@ -177,12 +176,17 @@ enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, 
 				    size_t size);
 /* A copy of the guest's fd in the monitor (sharing its open file); -errno. */
 int fs_guest_fd_copy(pid_t tid, int fd);
+/* The thread group of tid (0 if it cannot be read). */
+pid_t fs_tgid(pid_t tid);
 /* The start of /proc/TID/FILE (tid 0: /proc/FILE), at most size-1 bytes,
  * NUL-terminated: its length, or -errno. */
 ssize_t fs_proc_read(pid_t tid, const char *file, char *buf, size_t size);
 /* A field of /proc/TID/status ("Tgid:", "Umask:"...): its value after the
  * name, in buf; false when the task or the field is gone. */
 bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size);
+/* The same, in the text of a status file read once (fs_proc_read). */
+#define FS_STATUS_MAX 1536
+bool fs_status_value(const char *text, const char *name, char *buf, size_t size);
 /* Lexical normalisation of an absolute path in place ("//", ".", ".."; at
  * the root ".." stays there). No symlink is looked at. */
 void fs_path_normalize(char *p);

@@ -209,7 +209,7 @@ static int cursor_set(struct fs_emul *fs, struct cursor *c, const char *vpath)
 		size_t al = strlen(at);
 		snprintf(at + al, sizeof(at) - al, "/%s", p);
 		w = nw;
-		d = m == 0 && !fs->mnt[m].proc ? cache_keep(fs, m, at, &w) : NULL;
+		d = cache_keep(fs, m, at, &w);
 		cursor_move(c, m, c->vpath, &w, d);
 	}
 	return 0;

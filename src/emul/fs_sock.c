@@ -31,7 +31,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "common/fdpass.h"
 #include "emul/fs_emul.h"
 #include "emul/pids.h"
 #include "sysemu/mem.h"
@@ -41,11 +40,6 @@
 #define SEND_WAIT_MS 2000
 #define MSGHDR_SIZE 56        /* struct msghdr, x86_64 */
 #define MMSGHDR_SIZE 64       /* struct mmsghdr, x86_64 */
-
-static int arg_fd(const struct sc_request *req, int i)
-{
-	return (int)(int32_t)req->args[i];
-}
 
 /* A guest address: 1 with path set when it is an AF_UNIX pathname one; 0
  * when it is none of ours (the kernel judges it); -errno. */
@@ -119,7 +113,7 @@ static struct verdict sock_addr_call(struct emul_ctx *ctx, const struct sc_reque
 	r = target(fs, req->tid, path, is_bind, &sun, &loc);
 	if (r < 0)
 		return verdict_deny(-r);
-	sfd = fd_take(req->tid, arg_fd(req, 0));
+	sfd = fs_guest_fd_copy(req->tid, req_arg_fd(req, 0));
 	if (sfd < 0) {
 		fs_loc_free(&loc);
 		return verdict_deny(EBADF);
@@ -192,7 +186,7 @@ static int take_control(struct fs_emul *fs, const struct sc_request *req, uint64
 			for (size_t i = 0; i + sizeof(int) <= dlen; i += sizeof(int)) {
 				int gfd, mfd;
 				memcpy(&gfd, data + i, sizeof(int));
-				mfd = fd_take(req->tid, gfd);
+				mfd = fs_guest_fd_copy(req->tid, gfd);
 				if (mfd < 0)
 					return -EBADF;
 				m->taken[m->ntaken++] = mfd;
@@ -212,30 +206,21 @@ static int take_control(struct fs_emul *fs, const struct sc_request *req, uint64
 	return 0;
 }
 
-/* The real uid or gid ("Uid:" or "Gid:") of a guest task. */
-static bool status_id(pid_t tid, const char *field, unsigned *out)
-{
-	char v[64];
-
-	if (!fs_status_field(tid, field, v, sizeof(v)))
-		return false;
-	*out = (unsigned)strtoul(v, NULL, 10);
-	return true;
-}
-
-/* As root, the guest's credentials go with its datagram, not the monitor's. */
+/* As root, the guest's credentials go with its datagram, not the monitor's:
+ * its thread group, real uid and real gid, from one read of its status. */
 static void add_guest_creds(pid_t tid, struct out_msg *m)
 {
+	char text[FS_STATUS_MAX], pid[32], uid[64], gid[64];
 	struct ucred uc;
-	char v[32];
-	unsigned uid, gid;
 
-	if (m->has_creds || geteuid() != 0 || !fs_status_field(tid, "Tgid:", v, sizeof(v)) ||
-	    !status_id(tid, "Uid:", &uid) || !status_id(tid, "Gid:", &gid))
+	if (m->has_creds || geteuid() != 0 || fs_proc_read(tid, "status", text, sizeof(text)) <= 0 ||
+	    !fs_status_value(text, "Tgid:", pid, sizeof(pid)) ||
+	    !fs_status_value(text, "Uid:", uid, sizeof(uid)) ||
+	    !fs_status_value(text, "Gid:", gid, sizeof(gid)))
 		return;
-	uc.pid = (pid_t)strtol(v, NULL, 10);
-	uc.uid = uid;
-	uc.gid = gid;
+	uc.pid = (pid_t)strtol(pid, NULL, 10);
+	uc.uid = (uid_t)strtoul(uid, NULL, 10);
+	uc.gid = (gid_t)strtoul(gid, NULL, 10);
 	size_t at = CMSG_ALIGN(m->ctllen);
 	if (at + CMSG_SPACE(sizeof(uc)) > sizeof(m->ctl.buf))
 		return;
@@ -310,7 +295,7 @@ static ssize_t send_to_path(struct fs_emul *fs, const struct sc_request *req, in
 	int sfd;
 
 	if (r == 0) {
-		sfd = fd_take(req->tid, gfd);
+		sfd = fs_guest_fd_copy(req->tid, gfd);
 		if (sfd < 0) {
 			r = -EBADF;
 		} else {
@@ -379,7 +364,7 @@ static struct verdict h_sendto(struct emul_ctx *ctx, const struct sc_request *re
 		free(m);
 		return verdict_deny((int)-r);
 	}
-	r = send_to_path(fs_of(ctx), req, arg_fd(req, 0), path, m, (int)req->args[3]);
+	r = send_to_path(fs_of(ctx), req, req_arg_fd(req, 0), path, m, (int)req->args[3]);
 	return r < 0 ? verdict_deny((int)-r) : verdict_return(r);
 }
 
@@ -387,7 +372,7 @@ static struct verdict h_sendmsg(struct emul_ctx *ctx, const struct sc_request *r
 {
 	struct fs_emul *fs = fs_of(ctx);
 	bool ours;
-	ssize_t r = send_one(fs, req, arg_fd(req, 0), req->args[1], (int)req->args[2], &ours);
+	ssize_t r = send_one(fs, req, req_arg_fd(req, 0), req->args[1], (int)req->args[2], &ours);
 
 	if (!ours) {
 		struct verdict v = verdict_pass();
@@ -431,7 +416,7 @@ static struct verdict h_sendmmsg(struct emul_ctx *ctx, const struct sc_request *
 		return verdict_pass();
 	for (; sent < vlen; sent++) {
 		uint64_t at = req->args[1] + (uint64_t)MMSGHDR_SIZE * sent;
-		r = send_one(fs, req, arg_fd(req, 0), at, (int)req->args[3], &ours);
+		r = send_one(fs, req, req_arg_fd(req, 0), at, (int)req->args[3], &ours);
 		if (!ours) {
 			/* a message without a pathname address in a batch with
 			 * one: not sent from here (a known gap, rare: sendmmsg

@@ -198,12 +198,17 @@ ssize_t fs_proc_read(pid_t tid, const char *file, char *buf, size_t size)
 
 bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size)
 {
-	char text[1536];
+	char text[FS_STATUS_MAX];
 
-	if (fs_proc_read(tid, "status", text, sizeof(text)) <= 0)
-		return false;
+	return fs_proc_read(tid, "status", text, sizeof(text)) > 0 &&
+	       fs_status_value(text, name, buf, size);
+}
+
+bool fs_status_value(const char *text, const char *name, char *buf, size_t size)
+{
 	size_t len = strlen(name);
-	for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, name, len) != 0)
 			continue;
 		const char *v = line + len;
@@ -215,8 +220,7 @@ bool fs_status_field(pid_t tid, const char *name, char *buf, size_t size)
 	return false;
 }
 
-/* The thread group of tid (0 if it cannot be read). */
-static pid_t tgid_of(pid_t tid)
+pid_t fs_tgid(pid_t tid)
 {
 	char v[32];
 
@@ -276,7 +280,7 @@ struct fs_proc *fs_proc_of(struct fs_emul *fs, pid_t tid)
 		return t->p;
 	}
 	pthread_mutex_unlock(&fs->lock);
-	tgid = tgid_of(tid);
+	tgid = fs_tgid(tid);
 	pthread_mutex_lock(&fs->lock);
 	p = tgid && tgid != tid ? find_tgid_locked(fs, tgid) : NULL;
 	if (!p) {
@@ -336,7 +340,7 @@ void fs_set_exe(struct fs_emul *fs, pid_t tid, const char *vpath)
 void fs_task_clone(struct fs_emul *fs, pid_t parent, pid_t child)
 {
 	struct fs_proc *pp = fs_proc_of(fs, parent), *cp;
-	pid_t tgid = tgid_of(child);
+	pid_t tgid = fs_tgid(child);
 
 	if (!pp)
 		return;
@@ -380,5 +384,12 @@ mode_t fs_umask(pid_t tid)
 
 int fs_guest_fd_copy(pid_t tid, int fd)
 {
-	return fd_take(tid, fd);
+	int r = fd_take(tid, fd);
+	pid_t tgid;
+
+	/* a thread that is not its group's leader, before Linux 6.9: the
+	 * group's table, which threads share */
+	if (r == -EINVAL && (tgid = fs_tgid(tid)) > 0 && tgid != tid)
+		r = fd_take(tgid, fd);
+	return r;
 }

@@ -161,9 +161,9 @@ static bool stat_field(pid_t host, int field, long *out)
 
 static pid_t tgid_of(pid_t tid)
 {
-	char v[32];
+	pid_t t = fs_tgid(tid);
 
-	return fs_status_field(tid, "Tgid:", v, sizeof(v)) ? (pid_t)atoi(v) : tid;
+	return t > 0 ? t : tid;
 }
 
 /* The caller's entry; one it never had (a task that ran before the monitor

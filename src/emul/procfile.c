@@ -194,11 +194,6 @@ int procfile_open(struct vkernel *vk, const struct sc_request *req, const char *
 	return 1;
 }
 
-static int dirfd_arg(const struct sc_request *req, int i)
-{
-	return (int)(int32_t)req->args[i];
-}
-
 static struct verdict pf_open(struct emul_ctx *ctx, const struct sc_request *req)
 {
 	return open_common(ctx, req, AT_FDCWD, 0, req->args[1]);
@@ -206,7 +201,7 @@ static struct verdict pf_open(struct emul_ctx *ctx, const struct sc_request *req
 
 static struct verdict pf_openat(struct emul_ctx *ctx, const struct sc_request *req)
 {
-	return open_common(ctx, req, dirfd_arg(req, 0), 1, req->args[2]);
+	return open_common(ctx, req, req_arg_fd(req, 0), 1, req->args[2]);
 }
 
 static struct verdict pf_openat2(struct emul_ctx *ctx, const struct sc_request *req)
@@ -216,7 +211,7 @@ static struct verdict pf_openat2(struct emul_ctx *ctx, const struct sc_request *
 	/* struct open_how starts with the 64-bit flags */
 	if (req->args[3] >= sizeof(flags) && req_read(req, req->args[2], &flags, sizeof(flags)) < 0)
 		return verdict_pass(); /* the kernel reports the bad struct */
-	return open_common(ctx, req, dirfd_arg(req, 0), 1, flags);
+	return open_common(ctx, req, req_arg_fd(req, 0), 1, flags);
 }
 
 /* Whether an open could block natively, hence be interrupted: only when
@@ -245,7 +240,7 @@ static bool pf_open_may_block(const struct sc_request *req)
 
 static bool pf_openat_may_block(const struct sc_request *req)
 {
-	return open_may_block(req, dirfd_arg(req, 0), 1);
+	return open_may_block(req, req_arg_fd(req, 0), 1);
 }
 
 static const struct emul_handler procfile_handlers[] = {

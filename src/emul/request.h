@@ -88,6 +88,12 @@ static inline struct verdict verdict_fd(int fd, unsigned fd_flags)
 
 /* The value the guest sees in its return register for a verdict that does
  * not run the call. */
+/* An fd (or dirfd) argument: the kernel reads an int. */
+static inline int req_arg_fd(const struct sc_request *req, int i)
+{
+	return (int)(int32_t)req->args[i];
+}
+
 static inline int64_t verdict_result(const struct verdict *v)
 {
 	return v->kind == VERDICT_DENY ? -(int64_t)v->error : v->value;
