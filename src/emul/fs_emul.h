@@ -242,8 +242,13 @@ extern const struct emul_feature emul_feature_fs;
 extern const struct emul_feature emul_feature_fs_exec;
 extern const struct emul_feature emul_feature_fs_dents;
 extern const struct emul_feature emul_feature_fs_fake_root;
-extern const struct emul_feature emul_feature_fs_sock;
-extern const struct emul_feature emul_feature_fs_sock_pids; /* with emulated pids */
+/* Socket calls with an address (sock.c): made by the monitor from one
+ * copy of the address wherever umld judges addresses. With the emulated
+ * filesystem; and under the sandbox where its check of abstract addresses
+ * is the only wall (sock_claim, then with or without the filesystem). */
+extern const struct emul_feature emul_feature_sock;
+extern const struct emul_feature emul_feature_sock_pids; /* with emulated pids */
+void sock_claim(struct emul_table *t, bool pids);
 /* Denies (ENOSYS) every path-taking call t does not claim yet. */
 void fs_claim_rest(struct emul_table *t);
 /* At the exec event of tgid: whether what runs is what the rewritten

@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -31,6 +32,7 @@
 #include "common/landlock.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "emul/fs_emul.h"
 #include "emul/pids.h"
 #include "emul/sandbox.h"
 #include "emul/vkernel.h"
@@ -535,23 +537,55 @@ static int ck_socket(struct sandbox *sb, const struct sc_request *req, char *pat
 	return EAFNOSUPPORT;
 }
 
+/* The audit's name of an abstract address: "@" and its bytes. */
+static void abstract_name(const struct sockaddr_un *un, size_t len, char *path, size_t size)
+{
+	size_t n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+
+	snprintf(path, size, "@%.*s", (int)n, un->sun_path + 1);
+}
+
 /* A unix socket address: abstract ones of the host are out of reach
- * unless the guest has a network namespace (where they are its own). */
+ * unless the guest has a network namespace (where they are its own). This
+ * check reads guest memory, which the kernel reads again: it runs only
+ * where Landlock's scope is the wall (check_of); where nothing else is,
+ * sock.c reads the address once and makes the call. */
 static int check_addr(struct sandbox *sb, const struct sc_request *req, uint64_t addr,
 		      uint64_t len, char *path, size_t size)
 {
 	struct sockaddr_un un;
 	size_t n = len < sizeof(un) ? (size_t)len : sizeof(un);
 
-	if (sb->net_ns || sb->net == SB_NET_HOST || !addr || n <= sizeof(sa_family_t))
+	if (!addr || n <= offsetof(struct sockaddr_un, sun_path) + 0)
 		return 0;
 	memset(&un, 0, sizeof(un));
 	if (req_read(req, addr, &un, n) < 0)
 		return 0; /* the kernel answers EFAULT */
 	if (un.sun_family != AF_UNIX || un.sun_path[0] != '\0')
 		return 0;
-	snprintf(path, size, "@%.*s", (int)(n - sizeof(sa_family_t) - 1), un.sun_path + 1);
+	abstract_name(&un, n, path, size);
 	return ECONNREFUSED;
+}
+
+bool sandbox_sock_wall(const struct sandbox *sb)
+{
+	return sb->sock_wall;
+}
+
+bool sandbox_sock_keeps_abstract(const struct sandbox *sb)
+{
+	return !sb->net_ns && sb->net != SB_NET_HOST;
+}
+
+int sandbox_sock_denied(struct sandbox *sb, const struct sc_request *req,
+			const struct sockaddr_un *un, size_t len, int error)
+{
+	char path[sizeof(un->sun_path) + 2];
+
+	if (un)
+		abstract_name(un, len, path, sizeof(path));
+	audit_denial(&sb->audit, req, un ? path : NULL, error);
+	return error;
 }
 
 static int ck_addr1(struct sandbox *sb, const struct sc_request *req, char *path, size_t size)
@@ -667,6 +701,9 @@ static const struct {
 	{ "sched_setattr", ck_pid0 },  { "setpriority", ck_setpriority },
 };
 
+/* The calls that give the kernel a socket address in guest memory. */
+static const char *const addr_calls[] = { "bind", "connect", "sendto", "sendmsg", "sendmmsg" };
+
 /* Denied outright under strict (EPERM unless Deny= names another errno). */
 static const char *const strict_denied[] = {
 	"ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open",
@@ -697,11 +734,12 @@ static struct verdict sb_deny(struct sandbox *sb, const struct sc_request *req, 
 	return verdict_deny(error);
 }
 
-/* The check of a call, if it has one that can deny here. An address read
- * here can still be rewritten by another thread of the guest before the
- * kernel reads it: abstract addresses are kept in by the network namespace
- * where there is one (the check is then skipped) or Landlock's scope, and
- * this check is the wall only where neither is (explained). */
+/* The check of a call, if it has one that can deny here. The address
+ * checks: none with a network namespace or the host's network; where
+ * Landlock's scope keeps abstract sockets in, a check of guest memory that
+ * only tells the guest and the audit log early; where nothing does, none
+ * here: sock.c makes those calls from one copy of the address (the 64-bit
+ * ones; the 32-bit ones are denied). */
 static sb_check_fn *check_of(struct sandbox *sb, enum umld_abi abi, long nr)
 {
 	const struct sc_info *info = sc_lookup(abi, nr);
@@ -713,7 +751,8 @@ static sb_check_fn *check_of(struct sandbox *sb, enum umld_abi abi, long nr)
 			continue;
 		if (checks[i].fn == ck_addr1 || checks[i].fn == ck_sendto ||
 		    checks[i].fn == ck_sendmsg || checks[i].fn == ck_sendmmsg)
-			return sb->net_ns || sb->net == SB_NET_HOST ? NULL : checks[i].fn;
+			return sb->net_ns || sb->net == SB_NET_HOST ||
+					       (sb->sock_wall && abi == ABI_X86_64) ? NULL : checks[i].fn;
 		return checks[i].fn;
 	}
 	return NULL;
@@ -878,6 +917,20 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 	}
 	if (net_closed(sb))
 		deny_name(sb, "socketcall", EPERM); /* i386: socket() by another door */
+	/* where nothing but umld keeps the host's abstract sockets out of
+	 * reach, the address calls are made by the monitor from one copy of
+	 * the address (sock.c); their 32-bit forms are denied */
+	sb->sock_wall = !net_ns && sb->net != SB_NET_HOST &&
+			!(sb->strict && sb->child.landlock_abi >= 6);
+	if (sb->sock_wall) {
+		sock_claim(t, pids != NULL);
+		for (size_t i = 0; i < ARRAY_SIZE(addr_calls); i++) {
+			const struct sc_info *info = sc_by_name(addr_calls[i]);
+			int nr = info ? info->nr[ABI_I386] : -1;
+			if (nr >= 0 && nr < SC_NR_LIMIT)
+				sb->deny[ABI_I386][nr] = EPERM;
+		}
+	}
 	for (size_t i = 0; i < sb->p.nrules; i++) {
 		if (sb->p.rules[i].error)
 			deny_name(sb, sb->p.rules[i].name, sb->p.rules[i].error);

@@ -88,6 +88,9 @@ struct sandbox {
 	enum sb_network net;          /* what is enforced */
 	bool net_ns;                  /* Network=loopback got a network namespace */
 	bool pids_isolated;           /* a PID namespace: the kernel keeps signals inside */
+	/* the check of abstract addresses is the only wall (no network
+	 * namespace, no Landlock scope): sock.c makes the address calls */
+	bool sock_wall;
 	struct privdir base;          /* private, removed at the end (or, left by a
 				       * monitor killed, by the next one): */
 	char scratch[80];             /* ... base/tmp, the guest's /tmp */
@@ -135,6 +138,18 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 		  struct umld_err *err);
 /* The guest runs: the wall-clock timeout starts. */
 /* Whether the guest should get a network namespace, when one can be had. */
+/* Whether umld's own check of socket addresses is the only wall. */
+bool sandbox_sock_wall(const struct sandbox *sb);
+/* Whether the host's abstract sockets are to be kept out of reach by umld
+ * (no network namespace, the network closed): a call the monitor makes for
+ * the guest must refuse them, Landlock binding only the guest. */
+bool sandbox_sock_keeps_abstract(const struct sandbox *sb);
+struct sockaddr_un;
+/* A socket call sock.c refuses under the wall: an abstract address (un, len)
+ * or, with un NULL, a socket of another family. Audits it and returns
+ * error. */
+int sandbox_sock_denied(struct sandbox *sb, const struct sc_request *req,
+			const struct sockaddr_un *un, size_t len, int error);
 bool sandbox_wants_netns(const struct sandbox *sb);
 void sandbox_started(struct sandbox *sb, pid_t first);
 void sandbox_explain(const struct sandbox *sb, FILE *out);

@@ -387,8 +387,8 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		/* the filesystem's open serves the virtual files too */
 		r = emul_table_add(t, &emul_feature_fs, err);
 		if (r == 0)
-			r = emul_table_add(t, vk->pids ? &emul_feature_fs_sock_pids
-							    : &emul_feature_fs_sock, err);
+			r = emul_table_add(t, vk->pids ? &emul_feature_sock_pids
+							    : &emul_feature_sock, err);
 		if (r == 0)
 			r = emul_table_add(t, &emul_feature_fs_exec, err);
 		/* one base layer and no cow layer: no directory ever merges;
