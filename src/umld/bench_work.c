@@ -45,12 +45,15 @@ static const struct work_mode {
 	const char *name;
 	const char *what;
 	const char *containerize; /* NULL: native */
+	bool strict;              /* --sandbox=strict, $W read-write, no --cow */
 } work_modes[] = {
-	{ "native", "without umld", NULL },
+	{ "native", "without umld", NULL, false },
 	{ "emulated", "umld run --cow=DIR --containerize=never (paths resolved by umld)",
-	  "never" },
+	  "never", false },
 	{ "container", "umld run --cow=DIR --containerize=required (overlayfs, pivot_root)",
-	  "required" },
+	  "required", false },
+	{ "sandbox", "umld run --sandbox=strict --read-write=DIR (the backend auto chooses)",
+	  "auto", true },
 };
 #define NWMODES ARRAY_SIZE(work_modes)
 #define WORK_ROUNDS_MAX 50
@@ -155,11 +158,15 @@ static int mode_argv(const struct work_run *b, size_t m, struct mode_args *a, ch
 	if (!work_modes[m].containerize)
 		return 0;
 	snprintf(a->cow, sizeof(a->cow), "--cow=%s/cow-%s", b->dir, work_modes[m].name);
-	snprintf(a->bind, sizeof(a->bind), "--bind=%s", b->dir);
+	snprintf(a->bind, sizeof(a->bind), "--%s=%s", work_modes[m].strict ? "read-write" : "bind",
+		 b->dir);
 	snprintf(a->ctz, sizeof(a->ctz), "--containerize=%s", work_modes[m].containerize);
 	argv[argc++] = (char *)b->exe;
 	argv[argc++] = (char *)"run";
-	argv[argc++] = a->cow;
+	if (work_modes[m].strict)
+		argv[argc++] = (char *)"--sandbox=strict";
+	else
+		argv[argc++] = a->cow;
 	argv[argc++] = a->bind;
 	argv[argc++] = a->ctz;
 	argv[argc++] = (char *)"--";
