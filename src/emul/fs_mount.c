@@ -225,6 +225,18 @@ static int remount_ro(const char *target, int fd)
 	return 0;
 }
 
+/* The mount at fd and every mount under it read-only (mount_setattr,
+ * Linux 5.12). */
+static int remount_ro_tree(int fd)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+		    sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
 static void fds_init(struct mount_fds *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -308,13 +320,27 @@ static int mount_layers(const struct fs_wants *w, const struct mount_fds *f, cha
 	int e, stage;
 
 	if (!w->cow && f->nroots == 1) {
+		bool whole = false;
+
 		if (mount(fd_path(p, f->roots[0]), FS_STAGE, NULL, MS_BIND, NULL) < 0) {
+			/* EINVAL: in a user namespace, a tree whose submounts are
+			 * locked (the host's /) binds only with them; all of it is
+			 * then made read-only below */
 			e = errno;
-			return fail(why, size, e, "bind of the root ",
-				    w->nroots ? w->roots[0] : "/", ": ", strerror(e), NULL);
+			whole = e == EINVAL &&
+				mount(fd_path(p, f->roots[0]), FS_STAGE, NULL, MS_BIND | MS_REC,
+				      NULL) == 0;
+			if (!whole)
+				return fail(why, size, e, "bind of the root ",
+					    w->nroots ? w->roots[0] : "/", ": ", strerror(e), NULL);
 		}
 		stage = open(FS_STAGE, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		e = stage < 0 ? errno : -remount_ro(FS_STAGE, stage);
+		if (stage < 0)
+			e = errno;
+		else if (whole)
+			e = -remount_ro_tree(stage);
+		else
+			e = -remount_ro(FS_STAGE, stage);
 		if (stage >= 0)
 			close(stage);
 		if (e)

@@ -114,7 +114,8 @@ static void bench_help(void)
 	       "                  umld status round trip (mode \"instance\")\n"
 	       "  --workloads[=LIST]  instead of the calls, time whole programs (all, or\n"
 	       "                  these) natively and under umld with --cow over the host's\n"
-	       "                  root, emulated and containerized (default 3 rounds);\n"
+	       "                  root, emulated and containerized, and under\n"
+	       "                  --sandbox=strict (default 3 rounds);\n"
 	       "                  an output that differs from native fails the run\n"
 	       "  -h, --help      show this help and exit\n\nOperations:\n",
 	       MAX_ROUNDS);
