@@ -31,7 +31,10 @@
  * - with the emulated filesystem alone, bind, connect and sendto with an
  *   address on AF_UNIX sockets, sendmsg and sendmmsg on AF_UNIX datagram
  *   sockets (a stream socket's messages carry no address); the rest go to
- *   the kernel. The filesystem alone is not the wall (the sandbox is).
+ *   the kernel, and so do messages with SCM_CREDENTIALS when the monitor
+ *   is not root (the kernel takes another process's pid only from a sender
+ *   with CAP_SYS_ADMIN; under the wall they go with the monitor's pid). The
+ *   filesystem alone is not the wall (the sandbox is).
  *
  * What differs from the kernel's own call, all documented: the peer's
  * credentials of a connection (SO_PEERCRED) and of a datagram are the
@@ -348,6 +351,11 @@ static int take_control(struct sock_call *c, uint64_t addr, uint64_t len, struct
 			memcpy(&uc, data, sizeof(uc));
 			if (c->vk->pids && uc.pid > 0)
 				uc.pid = pids_to_host(c->vk->pids, uc.pid, false);
+			/* only root may send another process's pid (see
+			 * creds_to_kernel): under the wall as a user, the
+			 * monitor's, as its other sends carry */
+			if (geteuid() != 0)
+				uc.pid = getpid();
 			memcpy(data, &uc, sizeof(uc));
 			m->has_creds = true;
 		}
@@ -480,12 +488,48 @@ static ssize_t send_one(struct sock_call *c, uint64_t msg, int flags)
 	return r;
 }
 
+/* Whether the message at msg (x86_64 struct msghdr) carries
+ * SCM_CREDENTIALS. */
+static bool msg_has_creds(const struct sc_request *req, uint64_t msg)
+{
+	uint64_t h[6];
+	char buf[CTL_MAX];
+
+	if (!msg || req_read(req, msg, h, sizeof(h)) < 0 || !h[4] || !h[5] || h[5] > CTL_MAX ||
+	    req_read(req, h[4], buf, (size_t)h[5]) < 0)
+		return false;
+	for (size_t off = 0; off + sizeof(struct cmsghdr) <= h[5];) {
+		struct cmsghdr c;
+		memcpy(&c, buf + off, sizeof(c));
+		if (c.cmsg_len < sizeof(c))
+			return false;
+		if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_CREDENTIALS)
+			return true;
+		off += CMSG_ALIGN(c.cmsg_len);
+	}
+	return false;
+}
+
 /* Whether a send on c's socket is made here (see the top of the file). */
 static bool send_here(const struct sock_call *c, bool has_addr)
 {
 	if (c->wall)
 		return true;
 	return c->family == AF_UNIX && (has_addr || c->type == SOCK_DGRAM);
+}
+
+/* sendmsg and sendmmsg with the filesystem alone: a message with
+ * SCM_CREDENTIALS goes to the kernel when the monitor is not root, since
+ * the kernel accepts another process's pid only from a sender with
+ * CAP_SYS_ADMIN (under the wall it is sent with the monitor's pid). */
+static bool creds_to_kernel(const struct sock_call *c, uint64_t msgs, unsigned n, size_t stride)
+{
+	if (c->wall || geteuid() == 0)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (msg_has_creds(c->req, msgs + stride * i))
+			return true;
+	return false;
 }
 
 static struct verdict h_sendto(struct emul_ctx *ctx, const struct sc_request *req)
@@ -547,7 +591,7 @@ static struct verdict h_sendmsg(struct emul_ctx *ctx, const struct sc_request *r
 
 	call_init(&c, ctx, req);
 	r = take_checked(&c, req_arg_fd(req, 0));
-	if (r == 0 && !send_here(&c, false))
+	if (r == 0 && (!send_here(&c, false) || creds_to_kernel(&c, req->args[1], 1, 0)))
 		return pass_sendmsg(&c);
 	if (r == 0)
 		r = send_one(&c, req->args[1], (int)req->args[2]);
@@ -573,13 +617,14 @@ static struct verdict h_sendmmsg(struct emul_ctx *ctx, const struct sc_request *
 	ssize_t r;
 
 	call_init(&c, ctx, req);
+	if (vlen > 1024)
+		vlen = 1024; /* UIO_MAXIOV */
 	r = take_checked(&c, req_arg_fd(req, 0));
-	if (r == 0 && !send_here(&c, false)) {
+	if (r == 0 && (!send_here(&c, false) ||
+		       creds_to_kernel(&c, req->args[1], vlen, MMSGHDR_SIZE))) {
 		call_free(&c);
 		return verdict_pass();
 	}
-	if (vlen > 1024)
-		vlen = 1024; /* UIO_MAXIOV */
 	for (; r >= 0 && sent < vlen; sent++) {
 		uint64_t at = req->args[1] + (uint64_t)MMSGHDR_SIZE * sent;
 		r = send_one(&c, at, (int)req->args[3]);
