@@ -556,7 +556,7 @@ static int check_addr(struct sandbox *sb, const struct sc_request *req, uint64_t
 	struct sockaddr_un un;
 	size_t n = len < sizeof(un) ? (size_t)len : sizeof(un);
 
-	if (!addr || n <= offsetof(struct sockaddr_un, sun_path) + 0)
+	if (!addr || n <= offsetof(struct sockaddr_un, sun_path))
 		return 0;
 	memset(&un, 0, sizeof(un));
 	if (req_read(req, addr, &un, n) < 0)
@@ -751,7 +751,7 @@ static sb_check_fn *check_of(struct sandbox *sb, enum umld_abi abi, long nr)
 			continue;
 		if (checks[i].fn == ck_addr1 || checks[i].fn == ck_sendto ||
 		    checks[i].fn == ck_sendmsg || checks[i].fn == ck_sendmmsg)
-			return sb->net_ns || sb->net == SB_NET_HOST ||
+			return !sandbox_sock_keeps_abstract(sb) ||
 					       (sb->sock_wall && abi == ABI_X86_64) ? NULL : checks[i].fn;
 		return checks[i].fn;
 	}
@@ -920,7 +920,7 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 	/* where nothing but umld keeps the host's abstract sockets out of
 	 * reach, the address calls are made by the monitor from one copy of
 	 * the address (sock.c); their 32-bit forms are denied */
-	sb->sock_wall = !net_ns && sb->net != SB_NET_HOST &&
+	sb->sock_wall = sandbox_sock_keeps_abstract(sb) &&
 			!(sb->strict && sb->child.landlock_abi >= 6);
 	if (sb->sock_wall) {
 		sock_claim(t, pids != NULL);

@@ -136,8 +136,6 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_policy *p, struct f
 int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 		  bool fs_container, bool pid_ns, struct vk_pids *pids, bool net_ns,
 		  struct umld_err *err);
-/* The guest runs: the wall-clock timeout starts. */
-/* Whether the guest should get a network namespace, when one can be had. */
 /* Whether umld's own check of socket addresses is the only wall. */
 bool sandbox_sock_wall(const struct sandbox *sb);
 /* Whether the host's abstract sockets are to be kept out of reach by umld
@@ -145,12 +143,14 @@ bool sandbox_sock_wall(const struct sandbox *sb);
  * the guest must refuse them, Landlock binding only the guest. */
 bool sandbox_sock_keeps_abstract(const struct sandbox *sb);
 struct sockaddr_un;
-/* A socket call sock.c refuses under the wall: an abstract address (un, len)
- * or, with un NULL, a socket of another family. Audits it and returns
+/* A socket call sock.c refuses: an abstract address (un, len) or, with un
+ * NULL, a socket of another family under the wall. Audits it and returns
  * error. */
 int sandbox_sock_denied(struct sandbox *sb, const struct sc_request *req,
 			const struct sockaddr_un *un, size_t len, int error);
+/* Whether the guest should get a network namespace, when one can be had. */
 bool sandbox_wants_netns(const struct sandbox *sb);
+/* The guest runs: the wall-clock timeout starts. */
 void sandbox_started(struct sandbox *sb, pid_t first);
 void sandbox_explain(const struct sandbox *sb, FILE *out);
 void sandbox_task_clone(struct sandbox *sb, pid_t child);

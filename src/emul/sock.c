@@ -352,7 +352,7 @@ static int take_control(struct sock_call *c, uint64_t addr, uint64_t len, struct
 			if (c->vk->pids && uc.pid > 0)
 				uc.pid = pids_to_host(c->vk->pids, uc.pid, false);
 			/* only root may send another process's pid (see
-			 * creds_to_kernel): under the wall as a user, the
+			 * send_one): under the wall as a user, the
 			 * monitor's, as its other sends carry */
 			if (geteuid() != 0)
 				uc.pid = getpid();
@@ -455,13 +455,18 @@ static int gather(struct sock_call *c, uint64_t iov, uint64_t iovlen, struct out
 }
 
 /* One message of a sendmsg or sendmmsg at msg (x86_64 struct msghdr), on
- * c's socket: the bytes sent, or -errno. */
-static ssize_t send_one(struct sock_call *c, uint64_t msg, int flags)
+ * c's socket: the bytes sent, or -errno; or, with *to_kernel set, nothing
+ * sent: with the filesystem alone, a message with SCM_CREDENTIALS goes to
+ * the kernel when the monitor is not root (the kernel takes another
+ * process's pid only from a sender with CAP_SYS_ADMIN; under the wall it
+ * goes with the monitor's pid, see take_control). */
+static ssize_t send_one(struct sock_call *c, uint64_t msg, int flags, bool *to_kernel)
 {
 	uint64_t h[6]; /* name, namelen, iov, iovlen, control, controllen */
 	struct out_msg *m;
 	ssize_t r;
 
+	*to_kernel = false;
 	if (!msg || req_read(c->req, msg, h, sizeof(h)) < 0)
 		return -EFAULT;
 	call_addr_free(c);
@@ -482,32 +487,12 @@ static ssize_t send_one(struct sock_call *c, uint64_t msg, int flags)
 	r = gather(c, h[2], h[3], m);
 	if (r == 0)
 		r = take_control(c, h[4], h[5], m);
-	if (r == 0)
+	if (r == 0 && m->has_creds && !c->wall && geteuid() != 0)
+		*to_kernel = true;
+	else if (r == 0)
 		r = send_as_guest(c, m, flags);
 	out_msg_free(m);
 	return r;
-}
-
-/* Whether the message at msg (x86_64 struct msghdr) carries
- * SCM_CREDENTIALS. */
-static bool msg_has_creds(const struct sc_request *req, uint64_t msg)
-{
-	uint64_t h[6];
-	char buf[CTL_MAX];
-
-	if (!msg || req_read(req, msg, h, sizeof(h)) < 0 || !h[4] || !h[5] || h[5] > CTL_MAX ||
-	    req_read(req, h[4], buf, (size_t)h[5]) < 0)
-		return false;
-	for (size_t off = 0; off + sizeof(struct cmsghdr) <= h[5];) {
-		struct cmsghdr c;
-		memcpy(&c, buf + off, sizeof(c));
-		if (c.cmsg_len < sizeof(c))
-			return false;
-		if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_CREDENTIALS)
-			return true;
-		off += CMSG_ALIGN(c.cmsg_len);
-	}
-	return false;
 }
 
 /* Whether a send on c's socket is made here (see the top of the file). */
@@ -516,20 +501,6 @@ static bool send_here(const struct sock_call *c, bool has_addr)
 	if (c->wall)
 		return true;
 	return c->family == AF_UNIX && (has_addr || c->type == SOCK_DGRAM);
-}
-
-/* sendmsg and sendmmsg with the filesystem alone: a message with
- * SCM_CREDENTIALS goes to the kernel when the monitor is not root, since
- * the kernel accepts another process's pid only from a sender with
- * CAP_SYS_ADMIN (under the wall it is sent with the monitor's pid). */
-static bool creds_to_kernel(const struct sock_call *c, uint64_t msgs, unsigned n, size_t stride)
-{
-	if (c->wall || geteuid() == 0)
-		return false;
-	for (unsigned i = 0; i < n; i++)
-		if (msg_has_creds(c->req, msgs + stride * i))
-			return true;
-	return false;
 }
 
 static struct verdict h_sendto(struct emul_ctx *ctx, const struct sc_request *req)
@@ -587,14 +558,17 @@ static struct verdict pass_sendmsg(struct sock_call *c)
 static struct verdict h_sendmsg(struct emul_ctx *ctx, const struct sc_request *req)
 {
 	struct sock_call c;
+	bool to_kernel = false;
 	ssize_t r;
 
 	call_init(&c, ctx, req);
 	r = take_checked(&c, req_arg_fd(req, 0));
-	if (r == 0 && (!send_here(&c, false) || creds_to_kernel(&c, req->args[1], 1, 0)))
+	if (r == 0 && send_here(&c, false))
+		r = send_one(&c, req->args[1], (int)req->args[2], &to_kernel);
+	else if (r == 0)
+		to_kernel = true;
+	if (to_kernel)
 		return pass_sendmsg(&c);
-	if (r == 0)
-		r = send_one(&c, req->args[1], (int)req->args[2]);
 	call_free(&c);
 	return r < 0 ? verdict_deny((int)-r) : verdict_return(r);
 }
@@ -614,27 +588,31 @@ static struct verdict h_sendmmsg(struct emul_ctx *ctx, const struct sc_request *
 {
 	unsigned vlen = (unsigned)req->args[2], sent = 0;
 	struct sock_call c;
+	bool to_kernel = false;
 	ssize_t r;
 
 	call_init(&c, ctx, req);
-	if (vlen > 1024)
-		vlen = 1024; /* UIO_MAXIOV */
 	r = take_checked(&c, req_arg_fd(req, 0));
-	if (r == 0 && (!send_here(&c, false) ||
-		       creds_to_kernel(&c, req->args[1], vlen, MMSGHDR_SIZE))) {
+	if (r == 0 && !send_here(&c, false)) {
 		call_free(&c);
 		return verdict_pass();
 	}
+	if (vlen > 1024)
+		vlen = 1024; /* UIO_MAXIOV */
 	for (; r >= 0 && sent < vlen; sent++) {
 		uint64_t at = req->args[1] + (uint64_t)MMSGHDR_SIZE * sent;
-		r = send_one(&c, at, (int)req->args[3]);
-		if (r < 0)
+		r = send_one(&c, at, (int)req->args[3], &to_kernel);
+		if (r < 0 || to_kernel)
 			break;
 		uint32_t len = (uint32_t)r;
 		if (req_write(req, at + MSGHDR_SIZE, &len, sizeof(len)) < 0)
 			r = -EFAULT;
 	}
 	call_free(&c);
+	/* a message for the kernel first: all of it goes there; after others:
+	 * those are the count (the guest sends the rest again) */
+	if (to_kernel && sent == 0)
+		return verdict_pass();
 	if (sent > 0 || r >= 0)
 		return verdict_return(sent);
 	return verdict_deny((int)-r);
