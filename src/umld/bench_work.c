@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <cap-ng.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -52,7 +53,7 @@ static const struct work_mode {
 	  "never", false },
 	{ "container", "umld run --cow=DIR --containerize=required (overlayfs, pivot_root)",
 	  "required", false },
-	{ "sandbox", "umld run --sandbox=strict --read-write=DIR (the backend auto chooses)",
+	{ "sandbox", "umld run --sandbox=strict --read-write=DIR (the backend auto chooses; output held to a native run without capabilities)",
 	  "auto", true },
 };
 #define NWMODES ARRAY_SIZE(work_modes)
@@ -67,6 +68,7 @@ struct work_run {
 	bool mode_ok[NWMODES];
 	char why[NWMODES][256];    /* a mode that cannot run here: why */
 	char *expect[NWORK];       /* native output */
+	char *expect_nocaps[NWORK]; /* native without capabilities (the sandbox's truth) */
 	bool mismatch[NWMODES][NWORK];
 	double ms[NWMODES][NWORK][WORK_ROUNDS_MAX];
 	int count[NWMODES][NWORK];
@@ -173,8 +175,11 @@ static int mode_argv(const struct work_run *b, size_t m, struct mode_args *a, ch
 	return argc;
 }
 
-/* Runs workload k in mode m once; its wall time in *ms and stdout in *out. */
-static int run_one(struct work_run *b, size_t m, size_t k, double *ms, char **out)
+/* Runs workload k in mode m once; its wall time in *ms and stdout in *out.
+ * With nocaps (native only), the program runs without any capability, as
+ * the strict sandbox runs it: the truth its output is held to (find meets
+ * root's mode-0700 directories that only CAP_DAC_OVERRIDE reads). */
+static int run_one(struct work_run *b, size_t m, size_t k, bool nocaps, double *ms, char **out)
 {
 	struct mode_args a;
 	char *argv[16];
@@ -208,6 +213,11 @@ static int run_one(struct work_run *b, size_t m, size_t k, double *ms, char **ou
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 		setenv("W", b->dir, 1);
+		if (nocaps) {
+			capng_clear(CAPNG_SELECT_ALL);
+			if (capng_apply(CAPNG_SELECT_ALL) < 0 && capng_apply(CAPNG_SELECT_CAPS) < 0)
+				_exit(126);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -404,12 +414,22 @@ int bench_workloads(const char *exe, int rounds, bool json, const bool *on)
 				if (!json && isatty(STDERR_FILENO))
 					fprintf(stderr, "\rround %d/%d: %-9s %-6s", r, b.rounds,
 						work_modes[m].name, workloads[k].name);
-				e = run_one(&b, m, k, &ms, &out);
+				e = run_one(&b, m, k, false, &ms, &out);
 				if (e == 0 && m == 0 && !b.expect[k]) {
 					b.expect[k] = out;
 					out = NULL;
-				} else if (e == 0 && b.expect[k] && strcmp(out, b.expect[k]) != 0) {
+				} else if (e == 0 && !work_modes[m].strict && b.expect[k] &&
+					   strcmp(out, b.expect[k]) != 0) {
 					b.mismatch[m][k] = true;
+				} else if (e == 0 && work_modes[m].strict) {
+					if (!b.expect_nocaps[k]) {
+						double ignored;
+
+						if (run_one(&b, 0, k, true, &ignored, &b.expect_nocaps[k]) < 0)
+							b.mismatch[m][k] = true;
+					}
+					if (b.expect_nocaps[k] && strcmp(out, b.expect_nocaps[k]) != 0)
+						b.mismatch[m][k] = true;
 				}
 				if (e == 0 && r > 0)
 					b.ms[m][k][b.count[m][k]++] = ms;
@@ -424,8 +444,10 @@ int bench_workloads(const char *exe, int rounds, bool json, const bool *on)
 		for (size_t k = 0; b.mode_ok[m] && k < NWORK; k++)
 			if (b.on[k] && (b.mismatch[m][k] || b.count[m][k] < b.rounds))
 				failed = 1;
-	for (size_t k = 0; k < NWORK; k++)
+	for (size_t k = 0; k < NWORK; k++) {
 		free(b.expect[k]);
+		free(b.expect_nocaps[k]);
+	}
 	privdir_remove(&dir);
 	return failed;
 }
