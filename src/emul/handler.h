@@ -6,6 +6,7 @@
 #define UMLD_EMUL_HANDLER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "emul/request.h"
@@ -56,6 +57,13 @@ struct emul_handler {
 	 * stop. The engine then resumes the entry with PTRACE_SYSCALL (see
 	 * engine.c, "Exit stops"). */
 	emul_exit_fn exit;
+	/* Claimed only when the call's second argument, in its low 32 bits (as
+	 * the kernel reads an ioctl's or an fcntl's command), is one of these
+	 * narg1 values: the filter lets any other run unseen. narg1 0: every
+	 * call is claimed. Where every call stops anyway (sysemu), the handler
+	 * still sees the others and must pass them. */
+	const uint32_t *arg1;
+	unsigned narg1;
 };
 
 struct emul_feature {

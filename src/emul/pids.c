@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1252,6 +1253,128 @@ int pids_vfile(struct vkernel *vk, const struct sc_request *req, const char *abs
 	return -ENOENT;
 }
 
+/* ---- terminal process groups and fd owners ---- */
+
+/* A scratch int or struct below the stopped thread's red zone: where a
+ * translated id is given to the kernel, or where the kernel writes one
+ * before it is translated into the guest's buffer. The guest's own buffer
+ * only ever holds virtual ids. */
+static uint64_t scratch_of(const struct sc_request *req)
+{
+	return (req->sp - 128 - 16) & ~(uint64_t)15;
+}
+
+/* A call run as the guest made it, with no exit stop: those of these
+ * handlers' calls that carry no id (sysemu mode shows every one). */
+static struct verdict pass_unchanged(void)
+{
+	struct verdict v = verdict_pass();
+
+	v.no_exit = true;
+	return v;
+}
+
+static const uint32_t tty_cmds[] = { TIOCGPGRP, TIOCSPGRP, TIOCGSID };
+
+/* TIOCSPGRP: the group is given to the kernel as the host's (one the
+ * guest does not have as VK_PID_NOWHERE: the kernel's ESRCH). TIOCGPGRP,
+ * TIOCGSID: written by the kernel to the scratch, and made virtual at the
+ * exit stop. */
+static struct verdict p_ioctl(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	unsigned cmd = (unsigned)req->args[1];
+	struct verdict v = rewrite(req);
+	int32_t id;
+
+	if ((cmd != TIOCGPGRP && cmd != TIOCSPGRP && cmd != TIOCGSID) || !req->sp)
+		return pass_unchanged();
+	if (cmd == TIOCSPGRP) {
+		if (req_read(req, req->args[2], &id, sizeof(id)) < 0 || id <= 0)
+			return pass_unchanged(); /* the kernel's EFAULT or EINVAL */
+		id = host_or_nowhere(pids_of(ctx), id, true);
+		if (req_write(req, scratch_of(req), &id, sizeof(id)) < 0)
+			return verdict_deny(EFAULT);
+		v.no_exit = true;
+	}
+	v.args[2] = scratch_of(req);
+	return v;
+}
+
+static int64_t exit_ioctl(struct emul_ctx *ctx, const struct sc_request *req, int64_t ret)
+{
+	unsigned cmd = (unsigned)req->args[1];
+	int32_t id;
+
+	if ((cmd != TIOCGPGRP && cmd != TIOCGSID) || ret != 0 ||
+	    req_read(req, scratch_of(req), &id, sizeof(id)) < 0)
+		return ret;
+	id = pids_to_virt(pids_of(ctx), id);
+	return req_write(req, req->args[2], &id, sizeof(id)) < 0 ? -EFAULT : ret;
+}
+
+static const uint32_t fcntl_cmds[] = { F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX };
+
+/* The owner of an fd's signals (SIGIO, SIGURG): a process (> 0) or a group
+ * (< 0) for F_SETOWN and F_GETOWN, a {type, pid} for the _EX forms. */
+static struct verdict p_fcntl(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	struct vk_pids *p = pids_of(ctx);
+	unsigned cmd = (unsigned)req->args[1];
+	struct verdict v = rewrite(req);
+	struct f_owner_ex own;
+	pid_t id = arg_pid(req, 2);
+
+	switch (cmd) {
+	case F_SETOWN:
+		/* 0 clears; INT_MIN has no positive form (the kernel's EINVAL) */
+		if (id > 0)
+			v.args[2] = (uint64_t)(uint32_t)host_or_nowhere(p, id, false);
+		else if (id < 0 && id != INT_MIN)
+			v.args[2] = (uint64_t)(uint32_t)-host_or_nowhere(p, -id, true);
+		v.no_exit = true;
+		return v;
+	case F_GETOWN:
+		return verdict_pass();
+	case F_SETOWN_EX:
+		if (!req->sp || req_read(req, req->args[2], &own, sizeof(own)) < 0)
+			return pass_unchanged();
+		if (own.pid > 0)
+			own.pid = host_or_nowhere(p, own.pid, own.type == F_OWNER_PGRP);
+		if (req_write(req, scratch_of(req), &own, sizeof(own)) < 0)
+			return verdict_deny(EFAULT);
+		v.args[2] = scratch_of(req);
+		v.no_exit = true;
+		return v;
+	case F_GETOWN_EX:
+		if (!req->sp)
+			return pass_unchanged();
+		v.args[2] = scratch_of(req);
+		return v;
+	default:
+		return pass_unchanged();
+	}
+}
+
+static int64_t exit_fcntl(struct emul_ctx *ctx, const struct sc_request *req, int64_t ret)
+{
+	struct vk_pids *p = pids_of(ctx);
+	struct f_owner_ex own;
+
+	if ((unsigned)req->args[1] == F_GETOWN) {
+		/* a group comes back negated; -4095..-1 are errors */
+		if (ret > 0)
+			return pids_to_virt(p, (pid_t)ret);
+		if (ret < -4095)
+			return -(int64_t)pids_to_virt(p, (pid_t)-ret);
+		return ret;
+	}
+	if ((unsigned)req->args[1] != F_GETOWN_EX || ret != 0 ||
+	    req_read(req, scratch_of(req), &own, sizeof(own)) < 0)
+		return ret;
+	own.pid = pids_to_virt(p, own.pid);
+	return req_write(req, req->args[2], &own, sizeof(own)) < 0 ? -EFAULT : ret;
+}
+
 /* ---- the handler set ---- */
 
 /* served from the table: a notification will do */
@@ -1304,6 +1427,12 @@ static const struct emul_handler pids_handlers[] = {
 	ARGS(ioprio_get, p_ioprio),
 	ARGS(ioprio_set, p_ioprio),
 	RESULT(getsockopt, p_getsockopt, exit_getsockopt),
+	{ .name = "ioctl", .needs_ptrace = true, .enter = p_ioctl, .exit = exit_ioctl,
+	  .arg1 = tty_cmds, .narg1 = ARRAY_SIZE(tty_cmds) },
+	{ .name = "fcntl", .needs_ptrace = true, .enter = p_fcntl, .exit = exit_fcntl,
+	  .arg1 = fcntl_cmds, .narg1 = ARRAY_SIZE(fcntl_cmds) },
+	{ .name = "fcntl64", .needs_ptrace = true, .enter = p_fcntl, .exit = exit_fcntl,
+	  .arg1 = fcntl_cmds, .narg1 = ARRAY_SIZE(fcntl_cmds) },
 	{ .name = "recvmsg", .abis = EMUL_ABI_64, .needs_ptrace = true, .enter = p_recvmsg,
 	  .exit = exit_recvmsg },
 };

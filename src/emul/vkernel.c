@@ -379,10 +379,6 @@ int vkernel_claim(const struct vkernel *vk, struct emul_table *t, struct umld_er
 		r = emul_table_add(t, &emul_feature_pids, err);
 	if (r == 0 && vk->pids && !vk->fs)
 		r = emul_table_add(t, &emul_feature_pids_send, err);
-	/* both containerized backends give the guest a PID namespace */
-	if (r == 0 && (vk->backend[SUBSYS_PID] == BACKEND_CONTAINER ||
-		       vk->backend[SUBSYS_FS] == BACKEND_CONTAINER))
-		r = emul_table_add(t, &emul_feature_pidns, err);
 	if (r == 0 && vk->fs) {
 		/* the filesystem's open serves the virtual files too */
 		r = emul_table_add(t, &emul_feature_fs, err);

@@ -134,9 +134,6 @@ void vkernel_ident_free(struct vkernel *vk);
  * functions (0: path is theirs, content in buf; -ENOENT: not theirs), and
  * the cleanup of the private folder. */
 extern const struct emul_feature emul_feature_procfile;
-/* A guest in a PID namespace: kill(0) reaches only the guest's members of
- * the caller's process group (pidns.c). */
-extern const struct emul_feature emul_feature_pidns;
 /* The same for an open the emulated filesystem resolved to abs (a guest
  * path): 1 with *v set when abs is a virtual file, 0 when not. */
 int procfile_open(struct vkernel *vk, const struct sc_request *req, const char *abs,

@@ -8,10 +8,13 @@
  * for everything else (other claimed calls, numbers nobody knows), which
  * reaches the monitor, which dispatches it or passes it. An allow-list
  * rather than a deny-list: a number umld does not know is seen by the
- * monitor, never passed unseen. Its length costs nothing at run time for
- * the allowed calls: since Linux 5.11 the kernel caches, per arch and
- * number, the filters whose answer depends on the number alone, which a
- * program that loads only the arch and the number always is.
+ * monitor, never passed unseen. A handler that wants a call for some
+ * values of its second argument only (emul_handler.arg1: ioctl and fcntl
+ * commands) gets a leaf that compares that argument's low word, and the
+ * other values are allowed. Its length costs nothing at run time for the
+ * allowed calls: since Linux 5.11 the kernel caches, per arch and number,
+ * the filters whose answer depends on the number alone, which every number
+ * but those with such a leaf is here.
  *
  * Built here rather than by libseccomp: its compile of the same allow-list
  * (about 400 rules per ABI) took 6-7 ms of every umld start, more than the
@@ -59,10 +62,13 @@ static uint32_t action_of(const struct emul_table *t, enum umld_abi abi, uint32_
 	return SECCOMP_RET_TRACE;
 }
 
-/* Numbers from start (to the next range's start) with one answer. */
+/* Numbers from start (to the next range's start) with one answer; with
+ * cond, a single number whose answer is action for cond's arg1 values
+ * only, and ALLOW for the rest. */
 struct range {
 	uint32_t start;
 	uint32_t action;
+	const struct emul_handler *cond;
 };
 
 /* The program being written. */
@@ -97,6 +103,20 @@ static void emit_tree(struct prog *p, const struct range *r, size_t lo, size_t h
 {
 	size_t mid, jge, ja = 0, lower;
 
+	if (lo == hi && r[lo].cond) {
+		/* the argument's low word against each value; then ALLOW, and
+		 * the claimed answer where one matched */
+		const struct emul_handler *h = r[lo].cond;
+
+		put(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						     offsetof(struct seccomp_data, args[1])));
+		for (unsigned i = 0; i < h->narg1; i++)
+			put(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, h->arg1[i],
+							     (uint8_t)(h->narg1 - i), 0));
+		put(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+		put(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, r[lo].action));
+		return;
+	}
 	if (lo == hi) {
 		put(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, r[lo].action));
 		return;
@@ -135,17 +155,21 @@ static int emit_abi(struct prog *p, const struct emul_table *t, enum umld_abi ab
 	for (uint32_t nr = 0; nr <= SC_NR_LIMIT; nr++) {
 		/* SC_NR_LIMIT stands for every number above the table's */
 		uint32_t a = action_of(t, abi, nr, use_notify, notify_only);
+		const struct emul_handler *h =
+			nr < SC_NR_LIMIT ? emul_table_get(t, abi, (long)nr) : NULL;
+		const struct emul_handler *cond =
+			a != SECCOMP_RET_ALLOW && h && h->narg1 ? h : NULL;
 
 		*listener |= a == SECCOMP_RET_USER_NOTIF;
-		if (n == 0 || r[n - 1].action != a)
-			r[n++] = (struct range){ nr, a };
+		if (n == 0 || r[n - 1].action != a || r[n - 1].cond || cond)
+			r[n++] = (struct range){ nr, a, cond };
 	}
 	/* x32's numbers come with x86_64's arch: not an ABI umld serves; -1
 	 * (what a tracer writes to skip a call) is not one of them */
 	if (abi == ABI_X86_64) {
 		uint32_t above = r[n - 1].action; /* the table's last range's */
-		r[n++] = (struct range){ X32_BIT, ACT_ENOSYS };
-		r[n++] = (struct range){ UINT32_MAX, above };
+		r[n++] = (struct range){ X32_BIT, ACT_ENOSYS, NULL };
+		r[n++] = (struct range){ UINT32_MAX, above, NULL };
 	}
 	put(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					     offsetof(struct seccomp_data, nr)));

@@ -370,9 +370,22 @@ static void child_enter_pid_ns(void)
 	_exit(WEXITSTATUS(status));
 }
 
+/* The first process of a new PID namespace leads a process group of its
+ * own, so that no kill(0) of the guest's reaches umld or the shell that
+ * started it; fg_tty (>= 0: the terminal whose foreground group umld's
+ * was) is handed to that group, as a shell does for a job. */
+static void child_own_group(int fg_tty)
+{
+	setpgid(0, 0);
+	if (fg_tty < 0)
+		return;
+	tty_give(fg_tty, getpgrp());
+	close(fg_tty);
+}
+
 static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 						 char **sh_argv, const struct spawn_opts *o,
-						 unsigned uid, unsigned gid)
+						 unsigned uid, unsigned gid, int fg_tty)
 {
 	char *const *argv = o->argv;
 	char *const *envp = o->envp ? o->envp : environ;
@@ -405,6 +418,8 @@ static __attribute__((noreturn)) void child_main(int sync_fd, const char *path,
 				"cannot join the instance's namespaces: ", strerror(-r), NULL });
 	} else {
 		r = child_setup_ns(ns, uid, gid, o->cwd, why, sizeof(why));
+		if (r == 0 && spawn_own_group(o))
+			child_own_group(fg_tty);
 		/* before the monitor hears "k": from then on (sysemu mode) its
 		 * calls may already be the guest's */
 		if (r == 0 && o->sandbox)
@@ -558,7 +573,7 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	int clone_flags = o->ns.clone_flags | (o->ns.userns ? CLONE_NEWUSER : 0);
 	pid_t pid;
 	struct task *t;
-	int r;
+	int r, fg_tty = -1;
 
 	while (o->argv[argc])
 		argc++;
@@ -578,18 +593,31 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	 * creation for the guest's first process to be its pid 1. The monitor
 	 * is single-threaded here, and the child makes only
 	 * async-signal-safe calls before exec. */
+	if (spawn_own_group(o)) {
+		fg_tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fg_tty >= 0 && tcgetpgrp(fg_tty) != getpgrp()) {
+			close(fg_tty);
+			fg_tty = -1;
+		}
+	}
 	pid = clone_flags ? (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, 0, 0, 0, 0)
 			  : fork();
 	if (pid < 0) {
 		int e = errno;
+		if (fg_tty >= 0)
+			close(fg_tty);
 		close(sync[0]);
 		close(sync[1]);
 		return umld_err_set(err, -e, "fork: %s", strerror(e));
 	}
 	if (pid == 0) {
 		close(sync[1]);
-		child_main(sync[0], path, sh_argv, o, uid, gid);
+		child_main(sync[0], path, sh_argv, o, uid, gid, fg_tty);
 	}
+	if (fg_tty >= 0)
+		close(fg_tty);
+	if (spawn_own_group(o))
+		setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(sync[0]);
 	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) < 0) {
 		int e = errno;
@@ -612,8 +640,10 @@ int tracer_spawn(struct tracer *tr, const char *path, const struct spawn_opts *o
 	}
 	t->attached = true;
 	t->announced = true;
-	if (!o->secondary)
+	if (!o->secondary) {
 		tr->first = pid;
+		tr->own_group = spawn_own_group(o);
+	}
 	if (out_pid)
 		*out_pid = pid;
 	if (write(sync[1], "g", 1) != 1) {

@@ -12,9 +12,11 @@
  * The monitor's own signals: a SIGTERM, SIGINT, SIGHUP (and the other
  * ordinary ones) that a process sends to umld are passed to the guest's first
  * process; those the terminal sends reach the guest directly (same process
- * group), so umld does not pass them twice. When the guest is stopped by job
- * control, umld stops itself too, so the shell that started umld sees its job
- * stop and takes the terminal back. */
+ * group; or, for the first process of a PID namespace, a group of its own to
+ * which umld hands the terminal, so that the guest's kill(0) stays inside),
+ * so umld does not pass them twice. When the guest is stopped by job
+ * control, umld stops itself too, so the shell that started umld sees its
+ * job stop and takes the terminal back. */
 #include "config.h"
 
 #include <errno.h>
@@ -178,15 +180,19 @@ static bool is_stop_signal(int sig)
 }
 
 /* The guest's first process is stopped by job control: stop umld as well when
- * a terminal is involved, so the shell that runs umld sees the job stop. */
-static void mirror_stop(struct tracer *tr)
+ * a terminal is involved, so the shell that runs umld sees the job stop. A
+ * guest in a group of its own is stopped by the terminal alone when it is
+ * the foreground (umld is not), or when, in the background, it reads or
+ * writes the terminal (SIGTTIN, SIGTTOU). */
+static void mirror_stop(struct tracer *tr, int sig)
 {
 	cleanup_close int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	pid_t guest_pgrp = getpgid(tr->first);
 	pid_t own_pgrp = getpgrp();
 	bool fg = tty >= 0 && guest_pgrp > 0 && tcgetpgrp(tty) == guest_pgrp;
+	bool bg_tty = tr->own_group && tty >= 0 && (sig == SIGTTIN || sig == SIGTTOU);
 
-	if (!monitor_sig.tty_stop && !fg)
+	if (!monitor_sig.tty_stop && !fg && !bg_tty)
 		return; /* stopped by someone else's kill: keep serving */
 	monitor_sig.tty_stop = 0;
 	kill(getpid(), SIGSTOP);
@@ -198,6 +204,31 @@ static void mirror_stop(struct tracer *tr)
 			tcsetpgrp(tty, guest_pgrp);
 		killpg(guest_pgrp, SIGCONT);
 	}
+}
+
+/* The guest, which led its own process group, has ended: if the terminal's
+ * foreground is still its group, it is umld's again, for whatever umld
+ * still writes and for the shell that waits for umld. */
+static void take_terminal_back(const struct tracer *tr)
+{
+	cleanup_close int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (tty >= 0 && tcgetpgrp(tty) == tr->first)
+		tty_give(tty, getpgrp());
+}
+
+int tty_give(int tty, pid_t pgrp)
+{
+	sigset_t ttou, old;
+	int r;
+
+	/* from the background the kernel would stop the caller with SIGTTOU */
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	r = tcsetpgrp(tty, pgrp);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 /* Before a task's first resume. */
@@ -218,7 +249,7 @@ static void on_event_stop(struct tracer *tr, struct task *t, int sig)
 		if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) < 0 && errno != ESRCH)
 			glog_warn(t->tid, "PTRACE_LISTEN: %s", strerror(errno));
 		if (t->tid == tr->first)
-			mirror_stop(tr);
+			mirror_stop(tr, sig);
 		return;
 	}
 	/* SIGTRAP: the first stop of an auto-attached task, the monitor's
@@ -380,5 +411,7 @@ int tracer_run(struct tracer *tr)
 			break;
 	}
 	monitor_sig.guest = 0;
+	if (tr->own_group)
+		take_terminal_back(tr);
 	return tr->first_status;
 }

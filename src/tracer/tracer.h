@@ -56,6 +56,9 @@ struct spawn_opts {
 	const struct umld_cgroup *cgroup; /* joined before the child runs; NULL: none */
 	int stdio[3];  /* fds to make the command's 0, 1, 2; -1: keep the monitor's */
 	bool session;  /* setsid(), and stdin as controlling terminal if it is one */
+	/* the first process leads a process group of its own (virtual pids:
+	 * it is the guest's pid 1); see spawn_own_group */
+	bool own_group;
 	bool secondary; /* not the instance's first process (tr->first unchanged) */
 	/* The command is looked up by the child, in the guest's root, once
 	 * it is there (a PATH search when it has no '/'): the monitor's files
@@ -63,10 +66,23 @@ struct spawn_opts {
 	bool resolve_in_guest;
 };
 
+/* Whether the first process o spawns leads a process group of its own
+ * (o->own_group, outside an instance's own session): umld then hands it
+ * the terminal and takes it back. */
+static inline bool spawn_own_group(const struct spawn_opts *o)
+{
+	return o->own_group && !o->session && !o->secondary && o->ns.join <= 0;
+}
+
+/* tcsetpgrp with SIGTTOU blocked: the terminal's foreground given to pgrp
+ * by a caller that may be in the background (async-signal-safe). */
+int tty_give(int tty, pid_t pgrp);
+
 struct tracer {
 	struct engine *engine;
 	struct task_table tasks;
 	pid_t first;        /* host pid of the guest's first process */
+	bool own_group;     /* it leads its own process group (spawn_own_group) */
 	int first_status;   /* its wait status, once first_done */
 	bool first_done;
 	struct placement place;

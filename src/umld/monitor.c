@@ -64,6 +64,9 @@ static int setup_vkernel(struct monitor *m, struct umld_err *err)
 			return r;
 		m->so.sandbox = &m->sb.child;
 	}
+	/* the guest's pid 1 leads its own group, in either pid backend: in a
+	 * PID namespace a kill(0) in umld's group would reach umld */
+	m->so.own_group = (ns->clone_flags & CLONE_NEWPID) || m->vk.pids;
 	ns->userns = (ns->clone_flags || m->vk.map_root) && m->vk.container_userns;
 	ns->map_root = m->vk.map_root;
 	if (m->o.explain)

@@ -2,7 +2,8 @@
  * backends: the ids of the process, its threads (pthread_kill and tgkill
  * reach them through the tid glibc keeps), a fork tree and the waits
  * that reap it, process groups and sessions, calls that name a pid the
- * guest does not have (ESRCH, ECHILD, EPERM), /proc/self and SO_PEERCRED.
+ * guest does not have (ESRCH, ECHILD, EPERM), /proc/self, SO_PEERCRED, and
+ * the terminal's process group and an fd's owner (TIOCSPGRP, F_SETOWN...).
  * Run as the guest's first process, every id is known in advance. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define NOBODY 4000000 /* a pid no guest has */
@@ -237,6 +240,52 @@ static void scm_creds(void)
 	printf("SCM_CREDENTIALS from child %d: received pid %d\n", (int)child, recv_creds(sv[1]));
 }
 
+/* The ids the terminal and an fd's owner take and give: a child that
+ * makes its own session with a pseudo-terminal as its controlling one. */
+static void owners(void)
+{
+	struct f_owner_ex own;
+	pid_t child = fork(), got;
+	int st;
+
+	if (child == 0) {
+		int m, s;
+		pid_t me = getpid();
+
+		setsid();
+		m = posix_openpt(O_RDWR | O_NOCTTY);
+		/* made the controlling terminal as login_tty does it: under the
+		 * emulated filesystem the monitor opens files, so an open alone
+		 * would not (see docs/architecture.md) */
+		if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 ||
+		    (s = open(ptsname(m), O_RDWR | O_NOCTTY)) < 0 || ioctl(s, TIOCSCTTY, 0) < 0) {
+			printf("no pseudo-terminal: %s\n", strerror(errno));
+			_exit(1);
+		}
+		printf("session %d: tcsetpgrp(own) %s", (int)me, err_name(tcsetpgrp(s, getpgrp())));
+		printf(", tcgetpgrp %d, tcgetsid %d", (int)tcgetpgrp(s), (int)tcgetsid(s));
+		printf(", tcsetpgrp(nobody) %s\n", err_name(tcsetpgrp(s, NOBODY)));
+		got = fcntl(m, F_SETOWN, me) < 0 ? -1 : fcntl(m, F_GETOWN);
+		printf("F_SETOWN(self) F_GETOWN %d", (int)got);
+		got = fcntl(m, F_SETOWN, -getpgrp()) < 0 ? -1 : fcntl(m, F_GETOWN);
+		printf(", F_SETOWN(-pgrp) F_GETOWN %d", (int)got);
+		memset(&own, 0, sizeof(own));
+		fcntl(m, F_GETOWN_EX, &own);
+		printf(", F_GETOWN_EX type %s pid %d", own.type == F_OWNER_PGRP ? "pgrp" : "other",
+		       (int)own.pid);
+		own.type = F_OWNER_TID;
+		own.pid = (pid_t)gettid();
+		fcntl(m, F_SETOWN_EX, &own);
+		memset(&own, 0, sizeof(own));
+		fcntl(m, F_GETOWN_EX, &own);
+		printf(", F_SETOWN_EX(tid) F_GETOWN_EX type %s pid %d", own.type == F_OWNER_TID ?
+		       "tid" : "other", (int)own.pid);
+		printf(", F_SETOWN(nobody) %s\n", err_name(fcntl(m, F_SETOWN, NOBODY)));
+		_exit(0);
+	}
+	waitpid(child, &st, 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -247,5 +296,6 @@ int main(void)
 	proc_self();
 	peercred();
 	scm_creds();
+	owners();
 	return 0;
 }
