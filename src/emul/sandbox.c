@@ -630,6 +630,8 @@ static int ck_sendmmsg(struct sandbox *sb, const struct sc_request *req, char *p
 	return e;
 }
 
+/* strict: no typing into the terminal's input, no console tricks (the
+ * filter stops only these commands, see claim) */
 static int ck_ioctl(struct sandbox *sb, const struct sc_request *req, char *path, size_t size)
 {
 	unsigned cmd = (unsigned)req->args[1]; /* the kernel reads 32 bits */
@@ -753,6 +755,8 @@ static sb_check_fn *check_of(struct sandbox *sb, enum umld_abi abi, long nr)
 		    checks[i].fn == ck_sendmsg || checks[i].fn == ck_sendmmsg)
 			return !sandbox_sock_keeps_abstract(sb) ||
 					       (sb->sock_wall && abi == ABI_X86_64) ? NULL : checks[i].fn;
+		if (checks[i].fn == ck_ioctl && !sb->strict)
+			return NULL; /* it denies nothing then */
 		return checks[i].fn;
 	}
 	return NULL;
@@ -826,6 +830,20 @@ static void claim(struct sandbox *sb, struct emul_table *t, int abi, int nr)
 		.may_block = prev ? prev->may_block : NULL,
 		.enter = sb_enter,
 	};
+	/* ioctl is checked for two commands: the filter stops only those (and
+	 * the wrapped handler's), unless a deny rule takes every ioctl */
+	if (!sb->deny[abi][nr] && check_of(sb, abi, nr) == ck_ioctl &&
+	    (!prev || (prev->narg1 && prev->narg1 + 2 <= ARRAY_SIZE(sb->ioctl_cmds[abi])))) {
+		uint32_t *cmds = sb->ioctl_cmds[abi];
+		unsigned n = 0;
+
+		cmds[n++] = TIOCSTI;
+		cmds[n++] = TIOCLINUX;
+		for (unsigned i = 0; prev && i < prev->narg1; i++)
+			cmds[n++] = prev->arg1[i];
+		w->arg1 = cmds;
+		w->narg1 = n;
+	}
 	/* fork and clone never fail with EINTR natively */
 	if (!prev && info && (strcmp(info->name, "fork") == 0 || strcmp(info->name, "vfork") == 0 ||
 			      strcmp(info->name, "clone") == 0))

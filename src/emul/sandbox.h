@@ -110,6 +110,9 @@ struct sandbox {
 	const struct emul_handler *prev[ABI_COUNT][SC_NR_LIMIT];
 	/* its own entries, one per call it claims ([ABI_COUNT][SC_NR_LIMIT]) */
 	struct emul_handler *wrap;
+	/* the ioctl commands the wrapped ioctl is claimed for (emul_handler.arg1):
+	 * the sandbox's, and those of the handler it wraps */
+	uint32_t ioctl_cmds[ABI_COUNT][8];
 	long max_tasks;            /* Tasks=, -1: none */
 	pthread_mutex_t lock;
 	long ntasks;
