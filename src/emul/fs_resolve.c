@@ -517,14 +517,14 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 				r = -EXDEV;
 				goto out;
 			}
-			memset(&e, 0, sizeof(e));
-			e.where = COW_LOWER;
-			if (fstat(fs->mnt[mm].fd, &e.st) < 0) {
-				r = -errno;
-				goto out;
-			}
 			/* the bind's root stands where name was */
 			if (last && !trailing) {
+				memset(&e, 0, sizeof(e));
+				e.where = COW_LOWER;
+				if (fstat(fs->mnt[mm].fd, &e.st) < 0) {
+					r = -errno;
+					goto out;
+				}
 				loc->m = mm;
 				snprintf(loc->vpath, sizeof(loc->vpath), "%s", nv);
 				loc->name[0] = '\0';

@@ -115,13 +115,17 @@ static ssize_t read_str(reader_fn rd, const void *src, uint64_t addr, char *buf,
 	if (size == 0)
 		return -EINVAL;
 	/* Read up to each page boundary at a time, so that a string ending just
-	 * before an unmapped page is read without a fault. */
+	 * before an unmapped page is read without a fault; the first read is
+	 * of 256 bytes at most (most paths are short, and a read of guest
+	 * memory costs by its length: 4 KiB take 0.35 us more than 64 bytes). */
 	while (done < size) {
 		uint64_t at = addr + done;
 		size_t chunk = page - (size_t)(at % page);
 		char *nul;
 		int r;
 
+		if (done == 0 && chunk > 256)
+			chunk = 256;
 		if (chunk > size - done)
 			chunk = size - done;
 		r = rd(src, at, buf + done, chunk);
