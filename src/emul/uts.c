@@ -24,9 +24,20 @@
 #define CAP_SYS_ADMIN_BIT 21
 #define OLD_UTS_LEN 8
 
+static struct utsname host_uts;
+static pthread_once_t host_uts_once = PTHREAD_ONCE_INIT;
+
+static void host_uts_read(void)
+{
+	uname(&host_uts);
+}
+
 static void guest_utsname(struct vkernel *vk, struct utsname *u)
 {
-	uname(u);
+	/* the kernel's name, release, version and machine do not change
+	 * while it runs: read once */
+	pthread_once(&host_uts_once, host_uts_read);
+	*u = host_uts;
 	pthread_mutex_lock(&vk->lock);
 	memcpy(u->nodename, vk->uts.nodename, sizeof(vk->uts.nodename));
 	memcpy(u->domainname, vk->uts.domainname, sizeof(vk->uts.domainname));
