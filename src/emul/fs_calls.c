@@ -245,12 +245,25 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 			r = fs_loc_open(&loc, opath_flags(flags, t), 0);
 		else if (!loc.name[0])
 			r = fs_loc_open(&loc, (int)(flags & ~(O_CREAT | O_EXCL)), 0);
-		else if (t == S_IFIFO && !(flags & O_NONBLOCK)) {
-			/* a FIFO must not block the monitor: open it without
-			 * waiting, then let the guest's reads block as they should */
-			r = fs_loc_open(&loc, (int)((flags & ~(O_CREAT | O_EXCL)) | O_NONBLOCK), 0);
-			if (r >= 0)
-				fcntl(r, F_SETFL, fcntl(r, F_GETFL) & ~O_NONBLOCK);
+		else if (t == S_IFIFO && !(flags & O_NONBLOCK) && acc != O_RDWR) {
+			/* the kernel's open waits for the other end; the monitor
+			 * must not: the answer comes later (fifo_wait, notify.c) */
+			struct verdict v = { .kind = VERDICT_FD };
+
+			if (acc == O_RDONLY) {
+				r = fs_loc_open(&loc, (int)((flags & ~(O_CREAT | O_EXCL)) | O_NONBLOCK), 0);
+				v.fifo_wait = FIFO_WAIT_WRITER;
+			} else {
+				r = fs_loc_open(&loc, O_PATH, 0);
+				v.fifo_wait = FIFO_WAIT_READER;
+				v.open_flags = (int)(flags & ~(O_CREAT | O_EXCL | O_CLOEXEC));
+			}
+			fs_loc_free(&loc);
+			if (r < 0)
+				return verdict_deny(-r);
+			v.fd = r;
+			v.fd_flags = (flags & O_CLOEXEC) ? O_CLOEXEC : 0;
+			return v;
 		} else {
 			r = fs_loc_open(&loc, (int)(flags & ~(O_CREAT | O_EXCL)), 0);
 		}

@@ -59,6 +59,14 @@ struct verdict {
 	unsigned fd_flags;          /* VERDICT_FD: O_CLOEXEC or 0 */
 	bool no_exit;               /* PASS, REWRITE: the handler's exit hook is not
 				     * wanted for this call (emul_handler.exit) */
+	/* VERDICT_FD of a FIFO opened without O_NONBLOCK, whose open would
+	 * wait for the other end: answered later, by a thread of its own
+	 * (notify.c), never blocking the server. FIFO_WAIT_WRITER: .fd is a
+	 * read end opened O_NONBLOCK, given once a writer came (data or a
+	 * hang-up); FIFO_WAIT_READER: .fd is an O_PATH fd of the FIFO, whose
+	 * write end (.open_flags) is opened once a reader is there. */
+	enum { FIFO_WAIT_NONE = 0, FIFO_WAIT_WRITER, FIFO_WAIT_READER } fifo_wait;
+	int open_flags;
 };
 
 static inline struct verdict verdict_pass(void)

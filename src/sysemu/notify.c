@@ -19,6 +19,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -150,6 +151,113 @@ static void respond(struct notify_server *s, struct seccomp_notif_resp *resp)
 		log_debug("NOTIF_SEND: %s", strerror(errno));
 }
 
+/* ---- FIFO opens that wait for the other end ---- */
+
+struct fifo_waiter {
+	int notify_fd;
+	uint64_t id;
+	struct verdict v;
+};
+
+#define FIFO_POLL_MS 20
+
+/* The FIFO's other end: polled every FIFO_POLL_MS at most, so that a
+ * caller that died meanwhile (its notification no longer valid; it waits
+ * killable, so nothing else ends the wait) is noticed and the fd closed. */
+static int fifo_wait_end(struct fifo_waiter *w)
+{
+	char path[64];
+	useconds_t pause_us = 500;
+
+	for (;;) {
+		if (ioctl(w->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &w->id) < 0)
+			return -ESRCH;
+		if (w->v.fifo_wait == FIFO_WAIT_WRITER) {
+			/* no event until a writer came: data, or its hang-up */
+			struct pollfd p = { .fd = w->v.fd, .events = POLLIN };
+			int r = poll(&p, 1, FIFO_POLL_MS);
+
+			if (r > 0) {
+				int fl = fcntl(w->v.fd, F_GETFL);
+				if (fl >= 0)
+					fcntl(w->v.fd, F_SETFL, fl & ~O_NONBLOCK);
+				return 0;
+			}
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		/* the write end opens once a reader is there (ENXIO before) */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", w->v.fd);
+		int fd = open(path, w->v.open_flags | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			int fl = fcntl(fd, F_GETFL);
+			if (fl >= 0)
+				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+			close(w->v.fd);
+			w->v.fd = fd;
+			return 0;
+		}
+		if (errno != ENXIO)
+			return -errno;
+		usleep(pause_us);
+		if (pause_us < FIFO_POLL_MS * 1000)
+			pause_us *= 2;
+	}
+}
+
+static void *fifo_waiter_main(void *arg)
+{
+	struct fifo_waiter *w = arg;
+	int r = fifo_wait_end(w);
+
+	if (r == 0) {
+		struct seccomp_notif_addfd add = {
+			.id = w->id,
+			.srcfd = (uint32_t)w->v.fd,
+			.newfd_flags = w->v.fd_flags,
+			.flags = SECCOMP_ADDFD_FLAG_SEND,
+		};
+		if (ioctl(w->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+			r = errno == ENOENT ? -ESRCH : -errno;
+	}
+	if (r < 0 && r != -ESRCH) {
+		struct seccomp_notif_resp resp = { .id = w->id, .error = r };
+		if (ioctl(w->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
+			log_debug("NOTIF_SEND (FIFO): %s", strerror(errno));
+	}
+	close(w->v.fd);
+	free(w);
+	return NULL;
+}
+
+/* Answers n later, from a thread of its own; false if none could start. */
+static bool fifo_wait_start(struct notify_server *s, const struct seccomp_notif *n,
+			    const struct verdict *v)
+{
+	struct fifo_waiter *w = malloc(sizeof(*w));
+	pthread_attr_t attr;
+	pthread_t th;
+	sigset_t all, old;
+	int r;
+
+	if (!w)
+		return false;
+	*w = (struct fifo_waiter){ .notify_fd = s->fd, .id = n->id, .v = *v };
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* the tracer thread takes the monitor's signals: none here */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&th, &attr, fifo_waiter_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r != 0)
+		free(w);
+	return r == 0;
+}
+
 static void answer(struct notify_server *s, const struct seccomp_notif *n)
 {
 	struct sc_request req = {
@@ -187,6 +295,15 @@ static void answer(struct notify_server *s, const struct seccomp_notif *n)
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 		break;
 	case VERDICT_FD: {
+		if (v.fifo_wait != FIFO_WAIT_NONE) {
+			if (fifo_wait_start(s, n, &v)) {
+				s->answered++;
+				return;
+			}
+			close(v.fd);
+			resp.error = -EAGAIN;
+			break;
+		}
 		struct seccomp_notif_addfd add = {
 			.id = n->id,
 			.srcfd = (uint32_t)v.fd,

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1048,6 +1049,81 @@ static void test_exec(void)
 	R(chdir(SCRATCH), "chdir(\"" SCRATCH "\")");
 }
 
+/* The FIFO's other end, opened by a child after a pause: a blocking open
+ * waits for it (and sees its data), as the kernel's does. */
+static void fifo_peer(const void *arg)
+{
+	int writer = *(const int *)arg, fd;
+
+	usleep(100 * 1000);
+	fd = open("rendezvous", writer ? O_WRONLY : O_RDONLY);
+	if (fd < 0)
+		_exit(1);
+	if (writer) {
+		_exit(write(fd, "through\n", 8) == 8 ? 0 : 2);
+	} else {
+		char buf[16];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		printf("  peer read %zd bytes: %.*s", n, (int)(n > 0 ? n : 0), buf);
+		fflush(stdout);
+		_exit(0);
+	}
+}
+
+static void test_fifo(void)
+{
+	char buf[16];
+	int fd, st, one = 1, zero = 0;
+	pid_t pid;
+	ssize_t n;
+
+	section("fifo");
+	R(mkfifo("rendezvous", 0644), "mkfifo(\"rendezvous\",0644)");
+	fd = (int)R(open("rendezvous", O_WRONLY | O_NONBLOCK), "open(\"rendezvous\",O_WRONLY|O_NONBLOCK) (no reader)");
+	closefd(fd);
+	fd = (int)R(open("rendezvous", O_RDONLY | O_NONBLOCK), "open(\"rendezvous\",O_RDONLY|O_NONBLOCK)");
+	closefd(fd);
+	fflush(stdout);
+	/* reader waits for a writer that comes later */
+	pid = fork();
+	if (pid == 0)
+		fifo_peer(&one);
+	fd = (int)R(open("rendezvous", O_RDONLY), "open(\"rendezvous\",O_RDONLY) (a writer comes)");
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	printf("  read %zd bytes: %.*s", n, (int)(n > 0 ? n : 0), buf);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	printf("  then read %zd (the writer has gone)\n", n);
+	closefd(fd);
+	waitpid(pid, &st, 0);
+	printf("  writer: exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	fflush(stdout);
+	/* writer waits for a reader that comes later */
+	pid = fork();
+	if (pid == 0)
+		fifo_peer(&zero);
+	fd = (int)R(open("rendezvous", O_WRONLY), "open(\"rendezvous\",O_WRONLY) (a reader comes)");
+	n = fd >= 0 ? write(fd, "back\n", 5) : -1;
+	closefd(fd);
+	waitpid(pid, &st, 0); /* the reader's line first */
+	printf("  wrote %zd; reader: exit %d\n", n,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	/* a reader that waits for nobody is killed: the open never returns */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		open("rendezvous", O_RDONLY);
+		_exit(3);
+	}
+	usleep(100 * 1000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	printf("  a reader waiting alone, killed: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+	       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	fd = (int)R(open("rendezvous", O_RDWR), "open(\"rendezvous\",O_RDWR) (never waits)");
+	closefd(fd);
+	ONE(unlink, "rendezvous");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--child") == 0) {
@@ -1075,6 +1151,7 @@ int main(int argc, char **argv)
 	test_getdents();
 	test_base_dirs();
 	test_unix();
+	test_fifo();
 	test_exec();
 	line("done");
 	return 0;
