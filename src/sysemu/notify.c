@@ -161,6 +161,14 @@ struct fifo_waiter {
 
 #define FIFO_POLL_MS 20
 
+static void clear_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 /* The FIFO's other end: polled every FIFO_POLL_MS at most, so that a
  * caller that died meanwhile (its notification no longer valid; it waits
  * killable, so nothing else ends the wait) is noticed and the fd closed. */
@@ -178,9 +186,7 @@ static int fifo_wait_end(struct fifo_waiter *w)
 			int r = poll(&p, 1, FIFO_POLL_MS);
 
 			if (r > 0) {
-				int fl = fcntl(w->v.fd, F_GETFL);
-				if (fl >= 0)
-					fcntl(w->v.fd, F_SETFL, fl & ~O_NONBLOCK);
+				clear_nonblock(w->v.fd);
 				return 0;
 			}
 			if (r < 0 && errno != EINTR)
@@ -191,9 +197,7 @@ static int fifo_wait_end(struct fifo_waiter *w)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", w->v.fd);
 		int fd = open(path, w->v.open_flags | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0) {
-			int fl = fcntl(fd, F_GETFL);
-			if (fl >= 0)
-				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+			clear_nonblock(fd);
 			close(w->v.fd);
 			w->v.fd = fd;
 			return 0;
@@ -238,7 +242,6 @@ static bool fifo_wait_start(struct notify_server *s, const struct seccomp_notif 
 	struct fifo_waiter *w = malloc(sizeof(*w));
 	pthread_attr_t attr;
 	pthread_t th;
-	sigset_t all, old;
 	int r;
 
 	if (!w)
@@ -247,11 +250,8 @@ static bool fifo_wait_start(struct notify_server *s, const struct seccomp_notif 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
-	/* the tracer thread takes the monitor's signals: none here */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* it inherits the serving thread's mask: every signal blocked */
 	r = pthread_create(&th, &attr, fifo_waiter_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (r != 0)
 		free(w);
