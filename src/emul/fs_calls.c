@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -176,6 +177,7 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 	bool opath = flags & O_PATH, tmpfile = (flags & __O_TMPFILE) == __O_TMPFILE;
 	bool creat = (flags & O_CREAT) && !tmpfile;
 	bool writing = !opath && (acc != O_RDONLY || (flags & O_TRUNC));
+	struct fd_keeper *keeper = NULL;
 
 	if (!(flags & O_NOFOLLOW) && !(creat && (flags & O_EXCL)))
 		rf |= FS_FOLLOW;
@@ -241,6 +243,9 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 			if (r < 0)
 				goto done;
 		}
+		if (t == S_IFDIR && loc.m == 0)
+			/* the fd cache remembers what it stands for */
+			keeper = fs_fdc_keeper(fs, loc.vpath);
 		if (opath)
 			r = fs_loc_open(&loc, opath_flags(flags, t), 0);
 		else if (!loc.name[0])
@@ -291,9 +296,14 @@ static struct verdict do_open(struct emul_ctx *ctx, const struct sc_request *req
 	r = fd < 0 ? -errno : fd;
 done:
 	fs_loc_free(&loc);
-	if (r < 0)
+	if (r < 0) {
+		if (keeper)
+			keeper->kept(keeper, req->tid, -1, -1);
 		return verdict_deny(-r);
-	return verdict_fd(r, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
+	}
+	struct verdict v = verdict_fd(r, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
+	v.keeper = keeper;
+	return v;
 }
 
 static struct verdict h_open(struct emul_ctx *ctx, const struct sc_request *req)
@@ -352,6 +362,18 @@ static struct verdict h_openat2(struct emul_ctx *ctx, const struct sc_request *r
 		       how.resolve);
 }
 
+/* ---- flock ---- */
+
+/* A lock belongs to the open file, which lives while any reference does:
+ * the fd cache lets go of its own first, so that the lock ends with the
+ * guest's last close, as without umld. */
+static struct verdict h_flock(struct emul_ctx *ctx, const struct sc_request *req)
+{
+	if ((int)req->args[1] & (LOCK_SH | LOCK_EX))
+		fs_fdc_forget(fs_of(ctx), req->tid, req_arg_fd(req, 0));
+	return verdict_pass();
+}
+
 /* ---- stat ---- */
 
 static int stat_loc(struct fs_emul *fs, const struct fs_loc *loc, struct stat *st)
@@ -380,6 +402,17 @@ static int stat_guest_fd(struct fs_emul *fs, pid_t tid, int fd, struct stat *st)
 		r = stat_loc(fs, &loc, st);
 		fs_loc_free(&loc);
 		return r;
+	}
+	const struct fs_proc *pr = fs_proc_of(fs, tid);
+	int dup_fd = -1;
+	if (pr && fs_fdc_stat(fs, pr->tgid, tid, fd, st, fs->fake_root ? &dup_fd : NULL) == 0) {
+		/* a directory the monitor opened: its own reference */
+		if (dup_fd >= 0) {
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", dup_fd);
+			fake_owner(fs, p, &st->st_uid, &st->st_gid, &st->st_mode, NULL);
+			close(dup_fd);
+		}
+		return 0;
 	}
 	guest_fd_path(p, sizeof(p), tid, fd);
 	if (stat(p, st) < 0)
@@ -1812,6 +1845,7 @@ static const struct emul_handler fs_handlers[] = {
 	H64(fremovexattr, h_fsetxattr),
 	H64(statfs, h_statfs),
 	H64(inotify_add_watch, h_inotify_add_watch),
+	H64(flock, h_flock),
 	/* the mount family and handles: a guest has no mounts of its own */
 	H64(mount, h_eperm),
 	H64(umount2, h_eperm),

@@ -214,3 +214,13 @@ void fs_dcache_flush(struct fs_dcache *dc)
 	dc->gen++;
 	pthread_mutex_unlock(&dc->lock);
 }
+
+unsigned fs_dcache_gen(struct fs_dcache *dc)
+{
+	unsigned g;
+
+	pthread_mutex_lock(&dc->lock);
+	g = dc->gen;
+	pthread_mutex_unlock(&dc->lock);
+	return g;
+}

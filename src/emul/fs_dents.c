@@ -140,14 +140,27 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 	struct stat st;
 	int r;
 
-	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)req->tid, gfd);
-	if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
-		return verdict_pass(); /* not a directory: the kernel says what */
-	if (fs_fd_vpath(fs, req->tid, gfd, vpath, PATH_MAX) < 0)
-		return verdict_pass(); /* not in the guest's tree (e.g. a bind): as it is */
+	const struct fs_proc *p = fs_proc_of(fs, req->tid);
+	int merge = -1;
+	bool cached = p && fs_fdc_lookup(fs, p->tgid, req->tid, gfd, vpath, PATH_MAX, &merge) == 0;
+
+	if (cached && merge == 0)
+		return verdict_pass(); /* one layer: the kernel lists it */
+	if (!cached) {
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)req->tid, gfd);
+		if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
+			return verdict_pass(); /* not a directory: the kernel says what */
+		if (fs_fd_vpath(fs, req->tid, gfd, vpath, PATH_MAX) < 0)
+			return verdict_pass(); /* not in the guest's tree (e.g. a bind): as it is */
+	}
+	size_t vlen = strlen(vpath);
 	strcat(vpath, "/."); /* the directory itself, with its own layers */
-	if (fs_resolve(fs, req->tid, AT_FDCWD, vpath, 0, &loc) < 0)
+	r = fs_resolve(fs, req->tid, AT_FDCWD, vpath, 0, &loc);
+	vpath[vlen] = '\0';
+	if (r < 0)
 		return verdict_pass();
+	if (cached) /* a directory of the layer stack: never /proc's */
+		fs_fdc_set_merge(fs, p->tgid, gfd, vpath, needs_merge(fs, &loc));
 	pid_t tgid;
 	if (proc_pid_dir(fs, &loc, &tgid)) {
 		r = proc_list(fs, &loc, tgid, &l);

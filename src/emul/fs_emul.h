@@ -49,6 +49,30 @@ void fs_dent_release(struct fs_dent *d);
  * entry made before is a miss from now on. */
 void fs_dcache_flush(struct fs_dcache *dc);
 
+/* The layer stack's generation: it changes with every fs_dcache_flush. */
+unsigned fs_dcache_gen(struct fs_dcache *dc);
+
+/* The cache of guest directory fds (fs_fdcache.c): for a directory fd the
+ * monitor opened and injected, the guest path it stands for, believed only
+ * while kcmp finds the guest's fd to be the same open file as the
+ * monitor's reference to it. */
+#define FS_FDC_BUCKETS 64
+#define FS_FDC_MAX 128 /* references the monitor may hold */
+#define FS_FDC_PIDFDS 16 /* pidfds of guest processes kept for pidfd_getfd */
+struct fs_fdc_ent;
+struct fs_fdcache {
+	pthread_mutex_t lock;
+	struct fs_fdc_ent *bucket[FS_FDC_BUCKETS];
+	struct fs_fdc_ent *head, *tail;
+	size_t n, max; /* max 0: off */
+	pid_t self;
+	struct {
+		pid_t tgid; /* 0: free */
+		int fd;
+	} pidfd[FS_FDC_PIDFDS];
+	unsigned pidfd_next; /* the slot to reuse next */
+};
+
 /* One entry of the guest's mount table. The root (index 0) is the layer
  * stack; every other is a host directory bound at a guest path. */
 struct fs_mnt {
@@ -94,6 +118,7 @@ struct fs_emul {
 	 * are then virtual pids */
 	struct vk_pids *pids;
 	struct fs_dcache dcache;
+	struct fs_fdcache fdc;
 };
 
 /* A resolved path: the directory that holds the last component, and what
@@ -257,5 +282,28 @@ bool fs_exec_check(struct fs_emul *fs, pid_t tgid);
 /* The command's path inside the root, searched in path_env as a shell does. */
 int fs_which(struct fs_emul *fs, pid_t tid, const char *cmd, const char *path_env, char *out,
 	     size_t size);
+
+/* ---- the fd cache (fs_fdcache.c); tgid is the caller's process ---- */
+void fs_fdc_init(struct fs_fdcache *c, size_t max);
+void fs_fdc_free(struct fs_fdcache *c);
+/* A keeper for the fd of directory vpath that do_open injects (NULL when
+ * the cache is off, or on allocation failure). */
+struct fd_keeper *fs_fdc_keeper(struct fs_emul *fs, const char *vpath);
+/* tid's directory fd gfd: 0 with its guest path (and whether getdents64
+ * must merge it: 1, 0, -1 not known yet); -1 when the cache cannot tell. */
+int fs_fdc_lookup(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, char *vpath, size_t size,
+		  int *merge);
+/* Its stat, and with dup_fd a copy of the monitor's reference (the
+ * caller's to close); -1 when the cache cannot tell. */
+int fs_fdc_stat(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, struct stat *st, int *dup_fd);
+/* tid's fd gfd, a directory of the layer stack whose guest path is vpath
+ * (read from /proc): the cache takes a reference to it (pidfd_getfd). */
+void fs_fdc_adopt(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, const char *vpath);
+/* Remembers whether getdents64 of the entry found for vpath must merge. */
+void fs_fdc_set_merge(struct fs_emul *fs, pid_t tgid, int gfd, const char *vpath, int merge);
+/* tid's fd gfd is about to be flock()ed: the monitor lets go of that file. */
+void fs_fdc_forget(struct fs_emul *fs, pid_t tid, int gfd);
+/* The process is gone. */
+void fs_fdc_drop_tgid(struct fs_emul *fs, pid_t tgid);
 
 #endif

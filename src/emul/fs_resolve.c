@@ -284,6 +284,9 @@ int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
 
 	if (fd < 0)
 		return -EBADF;
+	const struct fs_proc *p = fs_proc_of(fs, tid);
+	if (p && fs_fdc_lookup(fs, p->tgid, tid, fd, out, size, NULL) == 0)
+		return 0;
 	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, fd);
 	n = readlink(link, host, sizeof(host) - 1);
 	if (n < 0)
@@ -293,7 +296,14 @@ int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
 		return -ENOENT; /* a pipe, socket or anonymous inode */
 	if (n > 10 && strcmp(host + n - 10, " (deleted)") == 0)
 		return -ENOENT;
-	return fs_host_to_guest(fs, host, out, size) != FS_HOST_NONE ? 0 : -ENOENT;
+	enum fs_host_where k = fs_host_to_guest(fs, host, out, size);
+	if (k == FS_HOST_NONE)
+		return -ENOENT;
+	if (p && (k == FS_HOST_LOWER || k == FS_HOST_UPPER))
+		/* a dup of a directory, or one the guest got another way:
+		 * the fd cache knows it from now on */
+		fs_fdc_adopt(fs, p->tgid, tid, fd, out);
+	return 0;
 }
 
 /* Translates a /proc symlink (rel: its path inside /proc) for the caller.

@@ -103,6 +103,7 @@ int fs_emul_init(struct fs_emul *fs, const struct fs_wants *w, const char *cwd, 
 	memset(fs, 0, sizeof(*fs));
 	pthread_mutex_init(&fs->lock, NULL);
 	fs_dcache_init(&fs->dcache, FS_DCACHE_FDS);
+	fs_fdc_init(&fs->fdc, FS_FDC_MAX);
 	fs->stack.upper_fd = -1;
 	for (size_t i = 0; i < w->nroots; i++)
 		lowers[i] = (char *)w->roots[i];
@@ -148,6 +149,7 @@ fail:
 
 void fs_emul_free(struct fs_emul *fs)
 {
+	fs_fdc_free(&fs->fdc);
 	fs_dcache_free(&fs->dcache);
 	for (size_t i = 1; i < fs->nmnt; i++)
 		close(fs->mnt[i].fd);
@@ -363,16 +365,22 @@ void fs_task_gone(struct fs_emul *fs, pid_t tid)
 {
 	struct fs_task **pp, *t;
 
+	pid_t gone = 0;
+
 	pthread_mutex_lock(&fs->lock);
 	pp = task_slot(fs, tid);
 	t = *pp;
 	if (t) {
 		*pp = t->next;
-		if (--t->p->refs == 0)
+		if (--t->p->refs == 0) {
+			gone = t->p->tgid;
 			free(t->p);
+		}
 		free(t);
 	}
 	pthread_mutex_unlock(&fs->lock);
+	if (gone)
+		fs_fdc_drop_tgid(fs, gone);
 }
 
 mode_t fs_umask(pid_t tid)

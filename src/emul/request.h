@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "emul/syscalls.h"
 
@@ -19,7 +20,6 @@ enum sc_path {
 
 struct sc_request {
 	pid_t tid;                 /* host thread id of the caller */
-	pid_t tgid;                /* host process id of the caller */
 	enum umld_abi abi;
 	long nr;
 	uint64_t args[SC_ARGS_MAX];
@@ -40,6 +40,14 @@ struct sc_request {
 	uint64_t notif_id; /* the notification's id */
 };
 
+/* Who wants a VERDICT_FD's fd back once it is the guest's too, instead of
+ * its being closed (the emulated filesystem's fd cache, fs_fdcache.c). */
+struct fd_keeper {
+	/* Takes fd, and frees k: gfd is the number the guest got for it, or -1
+	 * when it was not installed. */
+	void (*kept)(struct fd_keeper *k, pid_t tid, int gfd, int fd);
+};
+
 enum verdict_kind {
 	VERDICT_PASS = 0, /* run on the host unchanged */
 	VERDICT_REWRITE,  /* run on the host with the arguments in .args */
@@ -57,6 +65,7 @@ struct verdict {
 	uint64_t args[SC_ARGS_MAX]; /* VERDICT_REWRITE: every argument, changed or not */
 	int fd;                     /* VERDICT_FD: the monitor's fd; applying closes it */
 	unsigned fd_flags;          /* VERDICT_FD: O_CLOEXEC or 0 */
+	struct fd_keeper *keeper;   /* VERDICT_FD: takes .fd when applied, or NULL */
 	bool no_exit;               /* PASS, REWRITE: the handler's exit hook is not
 				     * wanted for this call (emul_handler.exit) */
 	/* VERDICT_FD of a FIFO opened without O_NONBLOCK, whose open would
@@ -94,14 +103,24 @@ static inline struct verdict verdict_fd(int fd, unsigned fd_flags)
 	return (struct verdict){ .kind = VERDICT_FD, .fd = fd, .fd_flags = fd_flags };
 }
 
-/* The value the guest sees in its return register for a verdict that does
- * not run the call. */
+/* A VERDICT_FD applied (gfd: the guest's number) or given up (-1): its fd
+ * is closed, or handed to its keeper. */
+static inline void verdict_fd_done(const struct verdict *v, pid_t tid, int gfd)
+{
+	if (v->keeper)
+		v->keeper->kept(v->keeper, tid, gfd, v->fd);
+	else
+		close(v->fd);
+}
+
 /* An fd (or dirfd) argument: the kernel reads an int. */
 static inline int req_arg_fd(const struct sc_request *req, int i)
 {
 	return (int)(int32_t)req->args[i];
 }
 
+/* The value the guest sees in its return register for a verdict that does
+ * not run the call. */
 static inline int64_t verdict_result(const struct verdict *v)
 {
 	return v->kind == VERDICT_DENY ? -(int64_t)v->error : v->value;

@@ -86,7 +86,7 @@ static int apply_executing(struct engine *e, const struct sc_request *req, const
 		return regs_skip_call(req->tid, verdict_result(v));
 	case VERDICT_FD:
 		/* fd injection needs a user notification: a handler bug */
-		close(v->fd);
+		verdict_fd_done(v, req->tid, -1);
 		glog_warn(req->tid, "fd verdict on a ptrace stop for %ld", req->nr);
 		return regs_skip_call(req->tid, -ENOSYS);
 	case VERDICT_KILL:
@@ -176,7 +176,7 @@ static enum resume_how sysemu_entry(struct engine *e, struct task *t, const stru
 		regs_set_result(t->tid, verdict_result(&v));
 		return RESUME_SYSEMU;
 	case VERDICT_FD:
-		close(v.fd);
+		verdict_fd_done(&v, t->tid, -1);
 		glog_warn(t->tid, "fd verdict on a ptrace stop for %ld", req->nr);
 		regs_set_result(t->tid, -ENOSYS);
 		return RESUME_SYSEMU;

@@ -300,7 +300,7 @@ static void answer(struct notify_server *s, const struct seccomp_notif *n)
 				s->answered++;
 				return;
 			}
-			close(v.fd);
+			verdict_fd_done(&v, req.tid, -1);
 			resp.error = -EAGAIN;
 			break;
 		}
@@ -329,7 +329,7 @@ static void answer(struct notify_server *s, const struct seccomp_notif *n)
 		r = ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 		if (r < 0)
 			resp.error = errno == ENOENT ? -ESRCH : -errno;
-		close(v.fd);
+		verdict_fd_done(&v, req.tid, r);
 		if (r >= 0 && add.flags) {
 			s->answered++;
 			return;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -924,6 +925,99 @@ static void test_base_dirs(void)
 	ONE(chdir, SCRATCH);
 }
 
+/* The names a directory fd lists from its start (getdents64), sorted. */
+static void list_fd(int fd, const char *what)
+{
+	char buf[4096], *names[512];
+	int n = 0;
+	long got;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			if (n < 512 && strcmp(d->d_name, ".") && strcmp(d->d_name, "..") &&
+			    asprintf(&names[n], "%s", d->d_name) > 0)
+				n++;
+			off += d->d_reclen;
+		}
+	}
+	qsort(names, (size_t)n, sizeof(names[0]), cmpstr);
+	printf("getdents64(%s) =%s", what, got < 0 ? " error" : "");
+	for (int i = 0; i < n; i++) {
+		printf(" %s", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
+/* The type alone (overlayfs counts a merged directory's links as 1). */
+static void show_type(long r, const struct stat *st, const char *what)
+{
+	if (r < 0)
+		printf("%s = %s\n", what, errname(errno));
+	else
+		printf("%s = %ld {%s}\n", what, r, typename(st->st_mode));
+}
+
+static void flock_in_child(const void *arg)
+{
+	int fd = *(const int *)arg;
+
+	R(flock(fd, LOCK_EX), "  child: flock(inherited fd,LOCK_EX)");
+	_exit(0);
+}
+
+/* Directory fds used after the guest dup()ed, closed, reused and locked
+ * them: what umld remembers of the fds it opened must follow. */
+static void test_dirfds(void)
+{
+	struct stat st;
+	int a, b, c, d;
+
+	section("directory fds");
+	a = (int)R(open("/base.d/a", O_RDONLY | O_DIRECTORY), "open(\"/base.d/a\",O_DIRECTORY)");
+	b = (int)R(fcntl(a, F_DUPFD_CLOEXEC, 0), "fcntl(a,F_DUPFD_CLOEXEC,0)");
+	show_stat(fstatat(b, "b/file1", &st, 0), &st, "fstatat(dup of a,\"b/file1\")");
+	R(close(a), "close(a)");
+	/* the number a is the lowest free one again: another directory gets it */
+	c = (int)R(open("/base.d/a/b", O_RDONLY | O_DIRECTORY), "open(\"/base.d/a/b\",O_DIRECTORY) (a's number)");
+	show_stat(fstatat(c, "file1", &st, 0), &st, "fstatat(c,\"file1\")");
+	show_stat(fstatat(c, "b", &st, 0), &st, "fstatat(c,\"b\")");
+	show_type(fstatat(b, "b", &st, 0), &st, "fstatat(dup of a,\"b\")");
+	show_type(fstat(c, &st), &st, "fstat(c)");
+	list_fd(b, "dup of a");
+	list_fd(c, "c");
+	/* dup2 over a directory fd: the number now stands for another one */
+	R(dup2(b, c) == c ? 0 : -1, "dup2(dup of a,c)");
+	show_type(fstatat(c, "b", &st, 0), &st, "fstatat(c,\"b\")");
+	list_fd(c, "c");
+	closefd(b);
+	closefd(c);
+	/* a directory renamed while open: lookups through its fd follow it */
+	R(mkdir("dfd1", 0755), "mkdir(\"dfd1\",0755)");
+	writefile("dfd1/in", "in\n", 0644);
+	d = (int)R(open("dfd1", O_RDONLY | O_DIRECTORY), "open(\"dfd1\",O_DIRECTORY)");
+	R(rename("dfd1", "dfd2"), "rename(\"dfd1\",\"dfd2\")");
+	show_stat(fstatat(d, "in", &st, 0), &st, "fstatat(d,\"in\")");
+	RC(openat(d, "../dfd2/in", O_RDONLY), "openat(d,\"../dfd2/in\",O_RDONLY)");
+	RC(openat(d, "../dfd1", O_RDONLY), "openat(d,\"../dfd1\",O_RDONLY)");
+	closefd(d);
+	/* flock on a directory ends with the last close of its open file */
+	d = (int)R(open("/base.d/keep", O_RDONLY | O_DIRECTORY), "open(\"/base.d/keep\",O_DIRECTORY)");
+	R(flock(d, LOCK_EX), "flock(d,LOCK_EX)");
+	c = (int)R(open("/base.d/keep", O_RDONLY | O_DIRECTORY), "open(\"/base.d/keep\",O_DIRECTORY) (another number)");
+	closefd(d);
+	R(flock(c, LOCK_EX | LOCK_NB), "flock(c,LOCK_EX|LOCK_NB) (the first lock was closed)");
+	closefd(c);
+	d = (int)R(open("/base.d/keep", O_RDONLY | O_DIRECTORY), "open(\"/base.d/keep\",O_DIRECTORY)");
+	in_child("a child locks the inherited fd", flock_in_child, &d);
+	c = (int)R(open("/base.d/keep", O_RDONLY | O_DIRECTORY), "open(\"/base.d/keep\",O_DIRECTORY) (another number)");
+	closefd(d);
+	R(flock(c, LOCK_EX | LOCK_NB), "flock(c,LOCK_EX|LOCK_NB) (the child's lock was closed)");
+	closefd(c);
+}
+
 static socklen_t sun_of(struct sockaddr_un *a, const char *path)
 {
 	memset(a, 0, sizeof(*a));
@@ -1150,6 +1244,7 @@ int main(int argc, char **argv)
 	test_paths();
 	test_getdents();
 	test_base_dirs();
+	test_dirfds();
 	test_unix();
 	test_fifo();
 	test_exec();
