@@ -113,8 +113,9 @@ int landlock_restrict(const struct landlock_wants *w, const char **what)
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
 		size = offsetof(struct ll_ruleset_attr, scoped);
 	}
-	if (w->abi >= 6 && w->scope) {
-		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+	if (w->abi >= 6 && (w->scope_signal || w->scope_abstract)) {
+		attr.scoped = (w->scope_signal ? LL_SCOPE_SIGNAL : 0) |
+			      (w->scope_abstract ? LL_SCOPE_ABSTRACT_UNIX : 0);
 		size = sizeof(attr);
 	}
 	fd = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0);

@@ -18,7 +18,8 @@ struct landlock_wants {
 	const char *const *write; /* and write, create, remove beneath these */
 	size_t nwrite;
 	bool no_tcp;      /* ABI 4: no TCP bind or connect at all */
-	bool scope;       /* ABI 6: no abstract unix socket or signal outside */
+	bool scope_signal;   /* ABI 6: no signal to a process outside */
+	bool scope_abstract; /* ABI 6: no abstract unix socket outside */
 };
 
 /* In the process to restrict (no malloc): sets no_new_privs and enforces

@@ -964,6 +964,9 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 		sb->child.drop_caps = true;
 		sb->child.lo_up = net_ns && sb->net == SB_NET_LOOPBACK;
 		sb->child.tcp_closed = net_closed(sb);
+		/* with the host's network, the host's abstract sockets are the
+		 * guest's to reach (X11's, D-Bus's), as its TCP is */
+		sb->child.abstract_closed = sb->net != SB_NET_HOST;
 		if (sb->child.landlock_abi)
 			child_paths(sb, fs, fs_container);
 	}
@@ -978,14 +981,19 @@ int sandbox_claim(struct sandbox *sb, struct emul_table *t, struct fs_wants *fs,
 		 net_ns ? ", in a network namespace of its own)" :
 		 sb->net == SB_NET_LOOPBACK ? "no network namespace can be had: AF_UNIX only, as none)" :
 					      "; host abstract sockets denied: no network namespace)");
-	if (sb->strict && sb->child.landlock_abi)
+	if (sb->strict && sb->child.landlock_abi) {
+		int ll = sb->child.landlock_abi;
+		bool tcp = ll >= 4 && sb->child.tcp_closed;
+		bool abstract = ll >= 6 && sb->child.abstract_closed;
+
 		snprintf(sb->explain[2], sizeof(sb->explain[2]), "Landlock ABI %d: the filesystem "
-			 "policy enforced by the kernel too%s", sb->child.landlock_abi,
-			 sb->child.landlock_abi >= 6 ? ", with TCP, abstract-socket and signal scopes" :
-			 sb->child.landlock_abi >= 4 ? ", with TCP" : "");
-	else if (sb->strict)
+			 "policy enforced by the kernel too%s%s%s", ll, tcp ? ", TCP closed" : "",
+			 abstract ? ", the abstract-socket scope" : "",
+			 ll >= 6 ? ", the signal scope" : "");
+	} else if (sb->strict) {
 		snprintf(sb->explain[2], sizeof(sb->explain[2]), "no Landlock (%s): umld's own "
 			 "checks only", why ? why : "?");
+	}
 	return 0;
 }
 
@@ -1109,7 +1117,8 @@ int sandbox_child_apply(const struct sandbox_child *c, char *why, size_t size)
 			.read = c->ll_read, .nread = c->nll_read,
 			.write = c->ll_write, .nwrite = c->nll_write,
 			.no_tcp = c->tcp_closed,
-			.scope = true,
+			.scope_signal = true,
+			.scope_abstract = c->abstract_closed,
 		};
 		r = landlock_restrict(&w, &what);
 		if (r < 0)

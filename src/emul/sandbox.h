@@ -58,7 +58,8 @@ int sandbox_policy_set(struct sandbox_policy *p, const char *key, const char *va
 struct sandbox_child {
 	bool active;
 	bool lo_up;        /* a new network namespace: bring lo up */
-	bool tcp_closed;   /* no network: Landlock closes TCP and scopes too */
+	bool tcp_closed;   /* no network: Landlock closes TCP */
+	bool abstract_closed; /* not the host's network: Landlock scopes abstract sockets */
 	bool devpts;       /* mount a devpts instance of its own at /dev/pts */
 	bool drop_caps;
 	int landlock_abi;  /* 0: none */
