@@ -141,6 +141,33 @@ static int setup_null(void **state)
 	return open_state(state, "/dev/null", O_WRONLY);
 }
 
+static int setup_usr(void **state)
+{
+	return open_state(state, "/usr", O_RDONLY | O_DIRECTORY);
+}
+
+/* What find and tar do for every entry: a lookup relative to a directory
+ * fd, and fstat of the directory they opened. */
+static int op_fstatat_dirfd(void *st, long n)
+{
+	struct stat sb;
+
+	for (long i = 0; i < n; i++)
+		if (fstatat(*(int *)st, "bin", &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	return 0;
+}
+
+static int op_fstat_dir(void *st, long n)
+{
+	struct stat sb;
+
+	for (long i = 0; i < n; i++)
+		if (fstat(*(int *)st, &sb) < 0)
+			return -errno;
+	return 0;
+}
+
 static int op_read1(void *st, long n)
 {
 	char c;
@@ -206,6 +233,10 @@ const struct bench_op bench_ops[] = {
 	  .run = op_clock_gettime },
 	{ .name = "open+close", .what = "open(\"/dev/null\") and close", .run = op_open_close },
 	{ .name = "stat", .what = "stat(\"/dev/null\")", .run = op_stat },
+	{ .name = "fstatat-dirfd", .what = "fstatat(fd of /usr, \"bin\", AT_SYMLINK_NOFOLLOW)",
+	  .run = op_fstatat_dirfd, .setup = setup_usr, .teardown = close_state },
+	{ .name = "fstat-dir", .what = "fstat of a directory fd (/usr)", .run = op_fstat_dir,
+	  .setup = setup_usr, .teardown = close_state },
 	{ .name = "read1", .what = "read 1 byte from /dev/zero", .run = op_read1,
 	  .setup = setup_zero, .teardown = close_state },
 	{ .name = "write1", .what = "write 1 byte to /dev/null", .run = op_write1,
