@@ -65,7 +65,6 @@ struct fs_fdcache {
 	struct fs_fdc_ent *bucket[FS_FDC_BUCKETS];
 	struct fs_fdc_ent *head, *tail;
 	size_t n, max; /* max 0: off */
-	pid_t self;
 	struct {
 		pid_t tgid; /* 0: free */
 		int fd;

@@ -74,7 +74,6 @@ void fs_fdc_init(struct fs_fdcache *c, size_t max)
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
 	c->max = max;
-	c->self = getpid();
 	for (size_t i = 0; i < FS_FDC_PIDFDS; i++)
 		c->pidfd[i].fd = -1;
 }
@@ -132,10 +131,12 @@ void fs_fdc_free(struct fs_fdcache *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Whether tid's fd gfd is the open file the monitor holds as mfd. */
-static bool same_file(const struct fs_fdcache *c, pid_t tid, int gfd, int mfd)
+/* Whether tid's fd gfd is the open file the monitor holds as mfd. The
+ * monitor's pid is asked each time: a daemon's monitor may have forked
+ * since the cache was made. */
+static bool same_file(pid_t tid, int gfd, int mfd)
 {
-	return syscall(SYS_kcmp, c->self, tid, KCMP_FILE, mfd, gfd) == 0;
+	return syscall(SYS_kcmp, getpid(), tid, KCMP_FILE, mfd, gfd) == 0;
 }
 
 static struct fs_fdc_ent *find_locked(struct fs_fdcache *c, pid_t tgid, int gfd)
@@ -158,7 +159,7 @@ static struct fs_fdc_ent *get_locked(struct fs_emul *fs, pid_t tgid, pid_t tid, 
 	if (!e)
 		return NULL;
 	if (e->gen != fs_dcache_gen(&fs->dcache) || coarse_ns() - e->born > FS_DCACHE_TTL_NS ||
-	    !same_file(c, tid, gfd, e->mfd)) {
+	    !same_file(tid, gfd, e->mfd)) {
 		drop(c, e);
 		return NULL;
 	}
@@ -286,7 +287,7 @@ void fs_fdc_adopt(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, const char
 	pthread_mutex_unlock(&c->lock);
 	if (fd < 0)
 		return;
-	if (!same_file(c, tid, gfd, fd)) { /* tid has a table of its own */
+	if (!same_file(tid, gfd, fd)) { /* tid has a table of its own */
 		close(fd);
 		return;
 	}
@@ -348,7 +349,7 @@ void fs_fdc_forget(struct fs_emul *fs, pid_t tid, int gfd)
 	for (e = c->head; e; e = next) {
 		next = e->next;
 		/* the same directory first: kcmp only for those */
-		if (e->dev == st.st_dev && e->ino == st.st_ino && same_file(c, tid, gfd, e->mfd))
+		if (e->dev == st.st_dev && e->ino == st.st_ino && same_file(tid, gfd, e->mfd))
 			drop(c, e);
 	}
 	pthread_mutex_unlock(&c->lock);
