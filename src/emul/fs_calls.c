@@ -1144,7 +1144,7 @@ static struct verdict h_fchdir(struct emul_ctx *ctx, const struct sc_request *re
 		return verdict_deny(EBADF);
 	if (!S_ISDIR(st.st_mode))
 		return verdict_deny(ENOTDIR);
-	r = fs_fd_vpath(fs_of(ctx), req->tid, fd, vpath, sizeof(vpath));
+	r = fs_dirfd_vpath(fs_of(ctx), req->tid, fd, vpath, sizeof(vpath));
 	if (r < 0)
 		return verdict_deny(r == -EBADF ? EBADF : ENOENT);
 	fs_set_cwd(fs_of(ctx), req->tid, vpath);

@@ -150,7 +150,7 @@ static struct verdict dents_common(struct emul_ctx *ctx, const struct sc_request
 		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)req->tid, gfd);
 		if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
 			return verdict_pass(); /* not a directory: the kernel says what */
-		if (fs_fd_vpath(fs, req->tid, gfd, vpath, PATH_MAX) < 0)
+		if (fs_dirfd_vpath(fs, req->tid, gfd, vpath, PATH_MAX) < 0)
 			return verdict_pass(); /* not in the guest's tree (e.g. a bind): as it is */
 	}
 	size_t vlen = strlen(vpath);

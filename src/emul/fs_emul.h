@@ -64,7 +64,7 @@ struct fs_fdcache {
 	pthread_mutex_t lock;
 	struct fs_fdc_ent *bucket[FS_FDC_BUCKETS];
 	struct fs_fdc_ent *head, *tail;
-	size_t n, max; /* max 0: off */
+	size_t n, max;
 	struct {
 		pid_t tgid; /* 0: free */
 		int fd;
@@ -192,6 +192,9 @@ bool fs_vpath_is_dir(struct fs_emul *fs, const char *vpath);
 /* The guest path of a guest fd (a directory or file in the guest's tree):
  * 0, -EBADF (not open), -ENOENT (deleted, or outside every layer). */
 int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size);
+/* The same, for an fd meant as a directory (a dirfd, fchdir, getdents64):
+ * one the fd cache did not know is taken in. */
+int fs_dirfd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size);
 /* Where a host path lies: in a bind (or /proc, /dev, /sys), the upper
  * layer, a base layer, or none of them. */
 enum fs_host_where { FS_HOST_NONE = 0, FS_HOST_BIND, FS_HOST_UPPER, FS_HOST_LOWER };
@@ -285,8 +288,8 @@ int fs_which(struct fs_emul *fs, pid_t tid, const char *cmd, const char *path_en
 /* ---- the fd cache (fs_fdcache.c); tgid is the caller's process ---- */
 void fs_fdc_init(struct fs_fdcache *c, size_t max);
 void fs_fdc_free(struct fs_fdcache *c);
-/* A keeper for the fd of directory vpath that do_open injects (NULL when
- * the cache is off, or on allocation failure). */
+/* A keeper for the fd of directory vpath that do_open injects (NULL on
+ * allocation failure). */
 struct fd_keeper *fs_fdc_keeper(struct fs_emul *fs, const char *vpath);
 /* tid's directory fd gfd: 0 with its guest path (and whether getdents64
  * must merge it: 1, 0, -1 not known yet); -1 when the cache cannot tell. */

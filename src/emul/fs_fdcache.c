@@ -14,8 +14,8 @@
  * (generation) or after FS_DCACHE_TTL_NS, and is then read from /proc again.
  *
  * Holding a reference changes one thing the guest could see: a flock() on
- * the directory outlives the guest's last close. flock is claimed while the
- * cache is on, and the file flock()ed leaves the cache first
+ * the directory outlives the guest's last close. flock is claimed with the
+ * emulated filesystem, and the file flock()ed leaves the cache first
  * (fs_fdc_forget). Only directories of the layer stack are kept, never a
  * regular file (a writer's reference would make its exec fail with ETXTBSY,
  * a FIFO's would hold its other end open). */
@@ -98,6 +98,30 @@ static int pidfd_locked(struct fs_fdcache *c, pid_t tgid)
 	return fd;
 }
 
+/* The LRU list, most recent first (lock held). */
+static void lru_unlink(struct fs_fdcache *c, struct fs_fdc_ent *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+}
+
+static void lru_push(struct fs_fdcache *c, struct fs_fdc_ent *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head)
+		c->head->prev = e;
+	c->head = e;
+	if (!c->tail)
+		c->tail = e;
+}
+
 /* Takes e off the hash and the LRU list and closes its reference (lock held). */
 static void drop(struct fs_fdcache *c, struct fs_fdc_ent *e)
 {
@@ -107,14 +131,7 @@ static void drop(struct fs_fdcache *c, struct fs_fdc_ent *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
+	lru_unlink(c, e);
 	c->n--;
 	close(e->mfd);
 	free(e);
@@ -154,7 +171,7 @@ static struct fs_fdc_ent *find_locked(struct fs_fdcache *c, pid_t tgid, int gfd)
 static struct fs_fdc_ent *get_locked(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd)
 {
 	struct fs_fdcache *c = &fs->fdc;
-	struct fs_fdc_ent *e = find_locked(c, tgid, gfd);
+	struct fs_fdc_ent *e = gfd >= 0 ? find_locked(c, tgid, gfd) : NULL;
 
 	if (!e)
 		return NULL;
@@ -163,17 +180,8 @@ static struct fs_fdc_ent *get_locked(struct fs_emul *fs, pid_t tgid, pid_t tid, 
 		drop(c, e);
 		return NULL;
 	}
-	if (e != c->head) {
-		e->prev->next = e->next;
-		if (e->next)
-			e->next->prev = e->prev;
-		else
-			c->tail = e->prev;
-		e->prev = NULL;
-		e->next = c->head;
-		c->head->prev = e;
-		c->head = e;
-	}
+	lru_unlink(c, e);
+	lru_push(c, e);
 	return e;
 }
 
@@ -184,8 +192,6 @@ int fs_fdc_lookup(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, char *vpat
 	struct fs_fdc_ent *e;
 	int r = -1;
 
-	if (!c->max || gfd < 0)
-		return -1;
 	pthread_mutex_lock(&c->lock);
 	e = get_locked(fs, tgid, tid, gfd);
 	if (e && strlen(e->vpath) < size) {
@@ -204,8 +210,6 @@ int fs_fdc_stat(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, struct stat 
 	struct fs_fdc_ent *e;
 	int r = -1;
 
-	if (!c->max || gfd < 0)
-		return -1;
 	pthread_mutex_lock(&c->lock);
 	e = get_locked(fs, tgid, tid, gfd);
 	if (e && fstat(e->mfd, st) == 0) {
@@ -240,7 +244,7 @@ static void put(struct fs_emul *fs, pid_t tgid, int gfd, int mfd, const char *vp
 	struct fs_fdc_ent *e, *o;
 	struct stat st;
 
-	if (!c->max || gfd < 0 || fstat(mfd, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	if (gfd < 0 || fstat(mfd, &st) < 0 || !S_ISDIR(st.st_mode) ||
 	    !(e = malloc(sizeof(*e) + len + 1))) {
 		close(mfd);
 		return;
@@ -262,13 +266,7 @@ static void put(struct fs_emul *fs, pid_t tgid, int gfd, int mfd, const char *vp
 		drop(c, c->tail);
 	e->hnext = c->bucket[bucket_of(tgid, gfd)];
 	c->bucket[bucket_of(tgid, gfd)] = e;
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
+	lru_push(c, e);
 	c->n++;
 	pthread_mutex_unlock(&c->lock);
 }
@@ -278,7 +276,7 @@ void fs_fdc_adopt(struct fs_emul *fs, pid_t tgid, pid_t tid, int gfd, const char
 	struct fs_fdcache *c = &fs->fdc;
 	int pfd, fd = -1;
 
-	if (!c->max || gfd < 0)
+	if (gfd < 0)
 		return;
 	pthread_mutex_lock(&c->lock);
 	pfd = pidfd_locked(c, tgid);
@@ -313,8 +311,6 @@ struct fd_keeper *fs_fdc_keeper(struct fs_emul *fs, const char *vpath)
 	struct cow_walk w;
 	struct fs_dent *d;
 
-	if (!fs->fdc.max)
-		return NULL;
 	k = malloc(sizeof(*k) + len + 1);
 	if (!k)
 		return NULL;
@@ -340,8 +336,6 @@ void fs_fdc_forget(struct fs_emul *fs, pid_t tid, int gfd)
 	char link[64];
 	struct stat st;
 
-	if (!c->max)
-		return;
 	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, gfd);
 	if (stat(link, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;

@@ -277,7 +277,9 @@ enum fs_host_where fs_host_to_guest(const struct fs_emul *fs, const char *host, 
 	return FS_HOST_NONE;
 }
 
-int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
+/* adopt: the caller means a directory, which the fd cache then takes in
+ * when /proc had to be read (a file's fd would be fetched for nothing). */
+static int fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size, bool adopt)
 {
 	char link[64], host[PATH_MAX];
 	ssize_t n;
@@ -299,11 +301,21 @@ int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
 	enum fs_host_where k = fs_host_to_guest(fs, host, out, size);
 	if (k == FS_HOST_NONE)
 		return -ENOENT;
-	if (p && (k == FS_HOST_LOWER || k == FS_HOST_UPPER))
+	if (adopt && p && (k == FS_HOST_LOWER || k == FS_HOST_UPPER))
 		/* a dup of a directory, or one the guest got another way:
 		 * the fd cache knows it from now on */
 		fs_fdc_adopt(fs, p->tgid, tid, fd, out);
 	return 0;
+}
+
+int fs_fd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
+{
+	return fd_vpath(fs, tid, fd, out, size, false);
+}
+
+int fs_dirfd_vpath(struct fs_emul *fs, pid_t tid, int fd, char *out, size_t size)
+{
+	return fd_vpath(fs, tid, fd, out, size, true);
 }
 
 /* Translates a /proc symlink (rel: its path inside /proc) for the caller.
@@ -444,7 +456,7 @@ int fs_resolve(struct fs_emul *fs, pid_t tid, int dirfd, const char *path, unsig
 	if (!*path && !(flags & FS_EMPTY_OK))
 		return -ENOENT;
 	if (dirfd != AT_FDCWD && (path[0] != '/' || (flags & (FS_BENEATH | FS_IN_ROOT)))) {
-		r = fs_fd_vpath(fs, tid, dirfd, start, sizeof(start));
+		r = fs_dirfd_vpath(fs, tid, dirfd, start, sizeof(start));
 		if (r < 0)
 			return r == -ENOENT ? -ENOENT : r;
 	}

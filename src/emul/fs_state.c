@@ -364,7 +364,6 @@ void fs_task_clone(struct fs_emul *fs, pid_t parent, pid_t child)
 void fs_task_gone(struct fs_emul *fs, pid_t tid)
 {
 	struct fs_task **pp, *t;
-
 	pid_t gone = 0;
 
 	pthread_mutex_lock(&fs->lock);

@@ -14,6 +14,7 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,6 +195,18 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* "getdents64(WHAT) = NAMES...", sorted; frees them. */
+static void print_names(const char *what, char **names, int n, bool error)
+{
+	qsort(names, (size_t)n, sizeof(names[0]), cmpstr);
+	printf("getdents64(%s) =%s", what, error ? " error" : "");
+	for (int i = 0; i < n; i++) {
+		printf(" %s", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
 static void list_dir(const char *path)
 {
 	char buf[4096], *names[512];
@@ -216,13 +229,8 @@ static void list_dir(const char *path)
 		}
 	}
 	close(fd);
-	qsort(names, (size_t)n, sizeof(names[0]), cmpstr);
-	printf("getdents64(\"%s\") =%s", path, got < 0 ? " error" : "");
-	for (int i = 0; i < n; i++) {
-		printf(" %s", names[i]);
-		free(names[i]);
-	}
-	printf("\n");
+	snprintf(callbuf, sizeof(callbuf), "\"%s\"", path);
+	print_names(callbuf, names, n, got < 0);
 }
 
 /* fork, run f in the child, wait: the child's output comes in order. */
@@ -942,13 +950,7 @@ static void list_fd(int fd, const char *what)
 			off += d->d_reclen;
 		}
 	}
-	qsort(names, (size_t)n, sizeof(names[0]), cmpstr);
-	printf("getdents64(%s) =%s", what, got < 0 ? " error" : "");
-	for (int i = 0; i < n; i++) {
-		printf(" %s", names[i]);
-		free(names[i]);
-	}
-	printf("\n");
+	print_names(what, names, n, got < 0);
 }
 
 /* The type alone (overlayfs counts a merged directory's links as 1). */
