@@ -215,22 +215,32 @@ static void *fifo_waiter_main(void *arg)
 	struct fifo_waiter *w = arg;
 	int r = fifo_wait_end(w);
 
+	struct seccomp_notif_resp resp = { .id = w->id };
+
 	if (r == 0) {
+		/* installed, and the monitor's end closed, before the answer:
+		 * an end this thread still held when the guest went on would
+		 * count as a peer for the FIFO's next opener (a reader would
+		 * then see the hang-up of a writer that never was) */
 		struct seccomp_notif_addfd add = {
 			.id = w->id,
 			.srcfd = (uint32_t)w->v.fd,
 			.newfd_flags = w->v.fd_flags,
-			.flags = SECCOMP_ADDFD_FLAG_SEND,
 		};
-		if (ioctl(w->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+		int gfd = ioctl(w->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+
+		if (gfd < 0)
 			r = errno == ENOENT ? -ESRCH : -errno;
+		resp.val = gfd;
 	}
-	if (r < 0 && r != -ESRCH) {
-		struct seccomp_notif_resp resp = { .id = w->id, .error = r };
+	close(w->v.fd);
+	if (r != -ESRCH) {
+		resp.error = r < 0 ? r : 0;
+		if (r < 0)
+			resp.val = 0;
 		if (ioctl(w->notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
 			log_debug("NOTIF_SEND (FIFO): %s", strerror(errno));
 	}
-	close(w->v.fd);
 	free(w);
 	return NULL;
 }
